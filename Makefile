@@ -1,0 +1,49 @@
+# Smoke for Go. The two commands a fresh machine needs: `make run` and `make test`.
+# Everything else here is what they are made of.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+WASM_ENV  := GOOS=js GOARCH=wasm
+# Inside the loopback-only namespace there is no module proxy: everything must already be in the module cache.
+OFFLINE   := GOPROXY=off GOFLAGS=-mod=readonly
+PORT      ?= 5000
+
+.PHONY: run test check vet test-native test-js bench tools deps clean
+
+## run: build everything and serve the demo site through smoke-hub on http://localhost:$(PORT)
+run: deps tools
+	@echo "Open http://localhost:$(PORT)/ (hub at ws://localhost:$(PORT)/). Ctrl-C stops."
+	$(BIN)/smoke-hub --port $(PORT) --web web
+
+## test: the whole suite, inside a network namespace that has only loopback
+test: deps tools
+	./scripts/ensure-tools.sh
+	./scripts/loopback.sh $(MAKE) --no-print-directory check
+
+# check is the suite itself; `make test` runs it offline in the loopback namespace.
+check: vet test-native test-js
+
+vet:
+	$(OFFLINE) $(GO) vet ./...
+	$(OFFLINE) $(WASM_ENV) $(GO) vet ./...
+
+test-native:
+	$(OFFLINE) SMOKE_BIN=$(BIN) $(GO) test -count=1 -timeout 15m ./...
+
+# Packages with tests that build for the browser run in headless Chromium, one page per test binary.
+test-js:
+	$(OFFLINE) $(WASM_ENV) $(GO) test -count=1 -timeout 15m -exec=$(BIN)/wasmbrowser \
+		$$($(OFFLINE) $(WASM_ENV) $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...)
+
+## bench: benchmarks with ratios against baselines measured in the same run
+bench: deps tools
+	./scripts/loopback.sh $(BIN)/smoke-bench
+
+deps:
+	$(GO) mod download
+
+tools:
+	$(GO) build -o $(BIN)/ ./cmd/smoke-hub ./internal/cmd/wasmbrowser ./internal/cmd/smoke-bench
+
+clean:
+	rm -rf $(BIN)
