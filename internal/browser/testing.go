@@ -1,0 +1,38 @@
+//go:build !js
+
+package browser
+
+import (
+	"strings"
+	"testing"
+)
+
+// New starts a [Browser] for the test t and closes it when the test ends. It
+// fails the test, and does not skip it, if Chromium is missing or does not
+// start. When the test has failed, the cleanup logs the console of each page
+// that [Browser.NewPage] opened.
+func New(t testing.TB) *Browser {
+	t.Helper()
+	b, err := Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Close first, so each console holds everything up to the end.
+		closeErr := b.Close()
+		if t.Failed() {
+			b.mu.Lock()
+			pages := b.pages
+			b.mu.Unlock()
+			for _, p := range pages {
+				if c := p.Console(); len(c) > 0 {
+					t.Logf("console of page %d:\n%s", p.id, strings.Join(c, "\n"))
+				}
+			}
+		}
+		if closeErr != nil {
+			t.Error(closeErr)
+		}
+	})
+	return b
+}
