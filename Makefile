@@ -36,7 +36,9 @@ test-js:
 		$$($(OFFLINE) $(WASM_ENV) $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...)
 
 ## bench: benchmarks with ratios against baselines measured in the same run
+# -prepare installs the baselines that come from registries (peerjs-server from npm) before the offline run.
 bench: deps tools
+	$(BIN)/smoke-bench -prepare
 	./scripts/loopback.sh $(BIN)/smoke-bench
 
 deps:

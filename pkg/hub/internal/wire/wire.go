@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Version is the protocol version this codec speaks.
@@ -104,7 +105,17 @@ func policy(format string, args ...any) error {
 }
 
 // Decode parses and validates one message sent in direction dir.
+//
+// Beyond what encoding/json checks, the bytes must be valid UTF-8 (RFC 8259 section 8.1; json.Unmarshal would
+// silently replace bad bytes in strings but keep them inside Data, and a browser fails the whole WebSocket on a text
+// message that is not UTF-8, so a hub must never forward one) and the value must be an object.
 func Decode(b []byte, dir Direction) (Message, error) {
+	if !utf8.Valid(b) {
+		return Message{}, &SyntaxError{Err: errors.New("message is not valid UTF-8")}
+	}
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		return Message{}, &SyntaxError{Err: errors.New("message is not a JSON object")}
+	}
 	var m Message
 	if err := json.Unmarshal(b, &m); err != nil {
 		return Message{}, &SyntaxError{Err: err}
@@ -207,14 +218,22 @@ func ValidHostname(name string) bool {
 	return true
 }
 
-// NormalizeHostname lowercases name and checks it.
+// NormalizeHostname lowercases name and checks it. Only ASCII letters are folded: strings.ToLower alone would also
+// turn non-ASCII characters such as the Kelvin sign (U+212A) into ASCII letters and accept them.
 func NormalizeHostname(name string) (string, error) {
-	n := strings.ToLower(name)
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			return "", errInvalidHostname
+		}
+	}
+	n := strings.ToLower(name) // ASCII only now; returns name itself when it has no capitals
 	if !ValidHostname(n) {
-		return "", errors.New("hostname must be 1-253 characters of a-z 0-9 - . _")
+		return "", errInvalidHostname
 	}
 	return n, nil
 }
+
+var errInvalidHostname = errors.New("hostname must be 1-253 characters of a-z 0-9 - . _")
 
 func truncate(s string) string {
 	if len(s) > 32 {

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"sync/atomic"
+)
+
+// Stats is a snapshot of a Server's counters. Gauges say how things are now; the others count since New.
+type Stats struct {
+	Connections   int64 // gauge: nodes connected now (connections that got their binding)
+	Sessions      int64 // gauge: sessions alive now, including ones waiting for a resume
+	Forwarded     int64 // forward messages accepted for delivery
+	Undeliverable int64 // undeliverable messages sent back (unknown address, recipient busy)
+	Violations    int64 // connections closed for breaking the protocol (1007, 1008 including the rate limit, 1009)
+	Refused       int64 // connection attempts refused (HTTP 503 or 403, a failed handshake, 4400)
+	BytesIn       int64 // bytes of messages received from nodes (WebSocket payloads, not framing)
+	BytesOut      int64 // bytes of messages written to nodes
+}
+
+// Rejected is everything the hub turned away: undeliverable messages, violations and refused connections.
+func (st Stats) Rejected() int64 { return st.Undeliverable + st.Violations + st.Refused }
+
+type counters struct {
+	open          atomic.Int64 // connections counted against MaxConnections, from before the upgrade to the end
+	nodes         atomic.Int64
+	sessions      atomic.Int64
+	forwarded     atomic.Int64
+	undeliverable atomic.Int64
+	violations    atomic.Int64
+	refused       atomic.Int64
+	bytesIn       atomic.Int64
+	bytesOut      atomic.Int64
+}
+
+// Stats returns the server's counters. Each is read atomically; together they are not one instant's snapshot.
+func (s *Server) Stats() Stats {
+	c := &s.stats
+	return Stats{
+		Connections:   c.nodes.Load(),
+		Sessions:      c.sessions.Load(),
+		Forwarded:     c.forwarded.Load(),
+		Undeliverable: c.undeliverable.Load(),
+		Violations:    c.violations.Load(),
+		Refused:       c.refused.Load(),
+		BytesIn:       c.bytesIn.Load(),
+		BytesOut:      c.bytesOut.Load(),
+	}
+}
+
+// MetricsContentType is the Content-Type of WriteMetrics' output (Prometheus text exposition format 0.0.4).
+const MetricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// WriteMetrics writes the server's counters to w in the Prometheus text exposition format, every name prefixed
+// smoke_hub_. It returns the first write error.
+func (s *Server) WriteMetrics(w io.Writer) error {
+	st := s.Stats()
+	bw := bufio.NewWriterSize(w, 2048)
+	metric := func(name, typ, help string, samples ...sample) {
+		bw.WriteString("# HELP smoke_hub_" + name + " " + help + "\n")
+		bw.WriteString("# TYPE smoke_hub_" + name + " " + typ + "\n")
+		for _, sm := range samples {
+			bw.WriteString("smoke_hub_" + name)
+			if sm.label != "" {
+				bw.WriteString("{" + sm.label + "}")
+			}
+			bw.WriteByte(' ')
+			bw.WriteString(strconv.FormatInt(sm.value, 10))
+			bw.WriteByte('\n')
+		}
+	}
+	metric("connections", "gauge", "Nodes connected now.", sample{value: st.Connections})
+	metric("sessions", "gauge", "Sessions alive now, including ones waiting for a resume.", sample{value: st.Sessions})
+	metric("messages_forwarded_total", "counter", "Forward messages accepted for delivery.", sample{value: st.Forwarded})
+	metric("rejected_total", "counter", "Messages and connections the hub turned away, by reason.",
+		sample{`reason="undeliverable"`, st.Undeliverable},
+		sample{`reason="protocol_violation"`, st.Violations},
+		sample{`reason="refused"`, st.Refused})
+	metric("received_bytes_total", "counter", "Bytes of messages received from nodes.", sample{value: st.BytesIn})
+	metric("sent_bytes_total", "counter", "Bytes of messages sent to nodes.", sample{value: st.BytesOut})
+	return bw.Flush()
+}
+
+type sample struct {
+	label string
+	value int64
+}

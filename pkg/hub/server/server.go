@@ -1,0 +1,378 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/smokenet/smoke/pkg/hub/internal/wire"
+)
+
+// Server is the smoke-hub signalling server: an http.Handler that upgrades requests to WebSocket connections
+// speaking the hub protocol (PROTOCOL.md) and relays messages between the nodes connected to it.
+//
+// All methods are safe for concurrent use. ServeHTTP is called by net/http for each request, Stats and
+// WriteMetrics by anyone at any time, Close once when the server should stop (later calls do nothing).
+type Server struct {
+	opts    *Options
+	log     *slog.Logger
+	reg     Registry
+	ice     []wire.ICEServer
+	graceMS int64
+
+	accept    websocket.AcceptOptions // shared, never modified (Accept copies it)
+	tokenHash []byte                  // of Options.Token: comparing hashes takes the same time whatever the lengths
+
+	mu          sync.RWMutex
+	sessions    map[string]*session // by address; every live session, attached or waiting for a resume
+	conns       map[*conn]struct{}  // every upgraded connection not yet ended
+	closed      bool
+	keepaliveOn bool
+
+	// wg counts the goroutines the Server started: read loops, writers, keepalive, pings, grace expiries. An Add
+	// happens either under mu while !closed, or from a goroutine wg already counts, so it never races Close's Wait.
+	wg        sync.WaitGroup
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+
+	closeWait time.Duration // closeHandshakeWait; tests shorten it
+	pingSlots chan struct{} // bounds concurrent keepalive pings
+	bufs      sync.Pool     // *[]byte of MaxMessageSize+1, for reading messages
+	stats     counters
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New returns a Server configured by opts (nil means all defaults). opts is copied; changing it later has no
+// effect. New starts no goroutines: the keepalive goroutine starts with the first connection.
+func New(opts *Options) *Server {
+	o := opts.cloneWithDefaults()
+	s := &Server{
+		opts:      o,
+		log:       o.Logger,
+		reg:       o.Registry,
+		ice:       o.wireICEServers(),
+		graceMS:   o.Grace.Milliseconds(),
+		sessions:  make(map[string]*session),
+		conns:     make(map[*conn]struct{}),
+		done:      make(chan struct{}),
+		pingSlots: make(chan struct{}, maxConcurrentPings),
+		closeWait: closeHandshakeWait,
+	}
+	s.tokenHash = hashToken(o.Token)
+	s.accept.InsecureSkipVerify = len(o.AllowedOrigins) == 0
+	s.accept.OriginPatterns = o.AllowedOrigins
+	size := int(o.MaxMessageSize) + 1 // room to see one byte past the limit, which makes coder/websocket fail 1009
+	s.bufs.New = func() any { b := make([]byte, size); return &b }
+	return s
+}
+
+// ServeHTTP upgrades the request to a hub connection and returns once the node has its binding; the connection
+// then lives on in a goroutine of its own. Requests the server refuses get a plain HTTP error: 503 when the server
+// is closed or full, 403 for a wrong token or a foreign origin, 426 for a request that is not a WebSocket upgrade.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.isClosed() {
+		s.refuse(w, r, http.StatusServiceUnavailable, "server shutting down")
+		return
+	}
+	if s.stats.open.Add(1) > int64(s.opts.MaxConnections) {
+		s.stats.open.Add(-1)
+		s.refuse(w, r, http.StatusServiceUnavailable, "too many connections")
+		return
+	}
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			s.stats.open.Add(-1)
+		}
+	}()
+
+	q := r.URL.Query()
+	if s.opts.Token != "" && subtle.ConstantTimeCompare(hashToken(q.Get("token")), s.tokenHash) != 1 {
+		s.refuse(w, r, http.StatusForbidden, "missing or wrong token")
+		return
+	}
+
+	c := &conn{srv: s}
+	hj := &leanHijacker{ResponseWriter: w}
+	accept := s.accept
+	setPingHook(&accept, c)
+	ws, err := websocket.Accept(hj, r, &accept)
+	if err != nil {
+		// Accept has answered (403 for the origin, 426 or 400 for a broken handshake).
+		s.stats.refused.Add(1)
+		s.log.Info("hub: refused connection", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "reason", err.Error())
+		return
+	}
+	c.ws, c.lc = ws, hj.lean
+	// Accept wrapped our reader in an io.MultiReader of the (empty) bytes read ahead and the connection; read from
+	// the connection directly instead, saving two objects and a call per read.
+	c.lc.br.Reset(c.lc)
+	ws.SetReadLimit(s.opts.MaxMessageSize)
+
+	if v := q.Get("v"); v != "" && v != strconv.Itoa(wire.Version) {
+		s.stats.refused.Add(1)
+		s.log.Info("hub: refused connection", "remote", r.RemoteAddr, "reason", "unsupported protocol version "+strconv.Quote(truncate(v, 16)))
+		c.closeHandshake(wire.CloseUnsupportedVersion, "unsupported protocol version")
+		return
+	}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.closeHandshake(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1) // the read loop, or this function's own cleanup until then
+	startKeepalive := !s.keepaliveOn && s.opts.KeepAlive > 0
+	if startKeepalive {
+		s.keepaliveOn = true
+		s.wg.Add(1)
+	}
+	s.mu.Unlock()
+	if startKeepalive {
+		go s.keepalive()
+	}
+	handedOff = true // from here on connEnded releases the connection slot
+
+	sess, resumed, err := s.bind(c, q.Get("resume"))
+	if err == nil {
+		// Counted before the binding goes out, so that a node holding its binding is always counted.
+		s.stats.nodes.Add(1)
+		c.counted = true
+		c.lastRead.Store(time.Now().UnixNano())
+		var b []byte
+		if b, err = s.bindingMessage(sess, resumed); err == nil {
+			err = c.writeNow(b)
+		}
+		if err == nil && !sess.ready(c) {
+			err = errNotAttached
+		}
+	}
+	if err != nil {
+		if req := c.closeReq.Load(); req != nil {
+			c.performClose(req) // Close or a newer connection asked; there is no read loop yet to do it
+		}
+		if sess != nil && !resumed {
+			sess.end(c, false, "binding failed") // nobody knows its address or token: no point waiting for a resume
+		}
+		s.connEnded(c, err)
+		s.wg.Done()
+		return
+	}
+	s.log.Debug("hub: node connected", "address", sess.addr, "remote", r.RemoteAddr, "resumed", resumed)
+	// The read loop runs in a fresh goroutine, not this one: net/http's goroutine carries the request, the
+	// response buffers and a stack grown by the handshake, all of which would stay alive for an idle node.
+	go c.readLoop()
+}
+
+func hashToken(t string) []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
+}
+
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, reason string) {
+	s.stats.refused.Add(1)
+	s.log.Info("hub: refused connection", "remote", r.RemoteAddr, "status", code, "reason", reason)
+	http.Error(w, reason, code)
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}
+
+// track counts a goroutine about to start from a context wg does not already count. It fails once Close began.
+func (s *Server) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+// Addresses are 10 random bytes (80 bits) in lowercase base32: 16 characters, no padding, nothing to escape.
+var addressEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+const (
+	addressBytes = 10
+	secretBytes  = 16
+)
+
+// A resume token is base64url(address bytes || secret): the server finds the session by its address and compares
+// the secret in constant time, so it keeps one map, not two. The address is not secret (every peer sees it); the
+// 128-bit secret is, and it changes on every resume, so a token seen in a URL log is useless once it was used.
+func resumeToken(addr *[addressBytes]byte, secret *[secretBytes]byte) string {
+	var raw [addressBytes + secretBytes]byte
+	copy(raw[:], addr[:])
+	copy(raw[addressBytes:], secret[:])
+	return base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+func parseResumeToken(token string) (addr string, secret [secretBytes]byte, ok bool) {
+	var raw [addressBytes + secretBytes]byte
+	if base64.RawURLEncoding.DecodedLen(len(token)) != len(raw) {
+		return "", secret, false
+	}
+	if n, err := base64.RawURLEncoding.Decode(raw[:], []byte(token)); err != nil || n != len(raw) {
+		return "", secret, false
+	}
+	copy(secret[:], raw[addressBytes:])
+	return addressEncoding.EncodeToString(raw[:addressBytes]), secret, true
+}
+
+func newSecret() (secret [secretBytes]byte) {
+	rand.Read(secret[:]) // never fails (crypto/rand crashes the program rather than return an error)
+	return secret
+}
+
+// bind attaches c to the session its resume token names, if that session still lives, or else to a new session.
+// c is attached but not ready: nothing is written to it until its binding went out and ready is called.
+func (s *Server) bind(c *conn, token string) (sess *session, resumed bool, err error) {
+	if token != "" {
+		if addr, secret, ok := parseResumeToken(token); ok {
+			s.mu.RLock()
+			old := s.sessions[addr]
+			s.mu.RUnlock()
+			if old != nil && old.takeover(c, &secret) {
+				return old, true, nil
+			}
+		}
+	}
+	var raw [addressBytes]byte
+	for {
+		rand.Read(raw[:])
+		sess = &session{srv: s, addr: addressEncoding.EncodeToString(raw[:]), rawAddr: raw, secret: newSecret()}
+		c.sess = sess
+		sess.c = c
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, false, errServerClosed
+		}
+		if _, taken := s.sessions[sess.addr]; taken { // 2^-80 per pair; cheap to rule out anyway
+			s.mu.Unlock()
+			continue
+		}
+		s.sessions[sess.addr] = sess
+		s.mu.Unlock()
+		s.stats.sessions.Add(1)
+		return sess, false, nil
+	}
+}
+
+func (s *Server) bindingMessage(sess *session, resumed bool) ([]byte, error) {
+	sess.mu.Lock()
+	token := resumeToken(&sess.rawAddr, &sess.secret)
+	sess.mu.Unlock()
+	return wire.Encode(&wire.Message{
+		Type:           wire.TypeBinding,
+		Version:        wire.Version,
+		Address:        sess.addr,
+		ICEServers:     s.ice,
+		Resume:         token,
+		Resumed:        resumed,
+		Grace:          s.graceMS,
+		MaxMessageSize: int(s.opts.MaxMessageSize),
+	})
+}
+
+// session returns the live session with address addr, or nil.
+func (s *Server) session(addr string) *session {
+	s.mu.RLock()
+	sess := s.sessions[addr]
+	s.mu.RUnlock()
+	return sess
+}
+
+func (s *Server) removeSession(sess *session) {
+	s.mu.Lock()
+	if s.sessions[sess.addr] == sess {
+		delete(s.sessions, sess.addr)
+	}
+	s.mu.Unlock()
+}
+
+// Close shuts the server down: it refuses new connections, closes every connection with 1001 "server shutting
+// down", ends every session (releasing its hostnames), and returns when the goroutines the server started have
+// exited. Peers get a moment to answer the close handshake; connections that do not are cut. Close may be called
+// while ServeHTTP calls are running (they are refused or closed); calls after the first return nil at once.
+//
+// Close does not close the http.Server or listener that calls ServeHTTP; shut that down first, so that no new
+// requests arrive, or after, it makes no difference to the hub.
+func (s *Server) Close() error {
+	s.closeOnce.Do(s.close)
+	return nil
+}
+
+// closeHandshakeWait is how long the server waits for a peer to answer its close frame before cutting the connection.
+const closeHandshakeWait = 2 * time.Second
+
+func (s *Server) close() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	close(s.done)
+
+	// Each read goroutine runs its own close handshake; give them a moment, then cut whatever is left.
+	for _, c := range conns {
+		c.requestClose(kindShutdown, websocket.StatusGoingAway, "server shutting down")
+	}
+	deadline := time.Now().Add(s.closeWait)
+	for s.openConns() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, c := range conns {
+		c.lc.Close() // a no-op for connections that are done; unblocks a handshake waiting on a silent peer
+	}
+
+	for _, sess := range sessions {
+		sess.end(nil, false, "server shutting down")
+	}
+	s.wg.Wait()
+}
+
+func (s *Server) openConns() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.conns)
+}
+
+// registryTimeout bounds one Registry call.
+const registryTimeout = 5 * time.Second
+
+func (s *Server) registryContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), registryTimeout)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 { // do not cut a UTF-8 sequence
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,262 @@
+package server
+
+import (
+	"crypto/subtle"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// maxHostnames is how many hostnames one node may hold (PROTOCOL.md).
+const maxHostnames = 16
+
+// A session is a node's identity on the hub: its address, its hostnames, and the messages waiting for it. It
+// outlives a connection by up to Grace, so that a node whose connection dropped can resume it.
+//
+// Lock order: a session's mu may be held while taking Server.mu, never the other way round.
+type session struct {
+	srv     *Server
+	addr    string
+	rawAddr [addressBytes]byte
+
+	mu        sync.Mutex
+	secret    [secretBytes]byte // of the resume token; replaced on every resume
+	c         *conn             // the attached connection, nil while detached; written to only once c.ready
+	q         [][]byte          // encoded messages waiting for c, oldest first; nil when empty, to cost nothing idle
+	writing   bool              // a drain goroutine is running; at most one per session, so order is kept
+	ended     bool
+	hostnames []string
+	expiry    *time.Timer // while detached
+}
+
+// takeover attaches c to s if secret is s's and s has not ended. A connection still attached (its peer gone, but
+// not yet noticed) is closed with 4409: reconnecting before the server saw the drop is the common case of a resume.
+func (s *session) takeover(c *conn, secret *[secretBytes]byte) bool {
+	s.mu.Lock()
+	if s.ended || subtle.ConstantTimeCompare(s.secret[:], secret[:]) != 1 {
+		s.mu.Unlock()
+		return false
+	}
+	old := s.c
+	s.c = c
+	c.sess = s
+	s.secret = newSecret()
+	if s.expiry != nil {
+		s.expiry.Stop() // if it already fired, expire finds s attached and does nothing
+		s.expiry = nil
+	}
+	s.mu.Unlock()
+	if old != nil {
+		old.requestClose(kindReplaced, closeReplaced, "session resumed by a newer connection")
+	}
+	return true
+}
+
+// closeReplaced is the close code of a connection whose session a newer connection resumed (PROTOCOL.md).
+const closeReplaced websocket.StatusCode = 4409
+
+// ready marks c, whose binding has been written, as the connection to write to, and starts writing anything queued.
+// It reports false if c is no longer attached (another connection resumed the session, or it ended).
+func (s *session) ready(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended || s.c != c {
+		return false
+	}
+	c.ready.Store(true)
+	s.startWriterLocked()
+	return true
+}
+
+type pushResult int
+
+const (
+	pushOK   pushResult = iota
+	pushFull            // the queue is at its limit
+	pushGone            // the session ended
+)
+
+// push queues the encoded message b for the node, unless limit messages are already waiting. b must not be
+// modified afterwards. Messages pushed to one session are written in push order.
+func (s *session) push(b []byte, limit int) pushResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return pushGone
+	}
+	if len(s.q) >= limit {
+		return pushFull
+	}
+	s.q = append(s.q, b)
+	s.startWriterLocked()
+	return pushOK
+}
+
+// startWriterLocked starts a drain goroutine if there is something to write and somewhere to write it. Idle
+// sessions have no writer goroutine. Callers are goroutines that wg already counts (read loops, ServeHTTP after
+// registering its connection), which makes the Add safe.
+func (s *session) startWriterLocked() {
+	if s.writing || len(s.q) == 0 || s.c == nil || !s.c.ready.Load() {
+		return
+	}
+	s.writing = true
+	s.srv.wg.Add(1)
+	go s.drain()
+}
+
+// drain writes queued messages to the attached connection until the queue is empty or there is no usable
+// connection. A message leaves the queue only once written, so one that a broken connection failed to take is
+// written again after a resume (see PROTOCOL.md on what a resume recovers).
+func (s *session) drain() {
+	defer s.srv.wg.Done()
+	var c *conn // the connection whose write deadline this goroutine set
+	defer func() {
+		if r := recover(); r != nil {
+			s.srv.logPanic(r, s.addr)
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			if c != nil {
+				c.kill(kindDropped, "internal error")
+			}
+		}
+	}()
+	for {
+		s.mu.Lock()
+		next := s.c
+		if s.ended || len(s.q) == 0 || next == nil || !next.ready.Load() || next.closing() {
+			s.writing = false
+			s.mu.Unlock()
+			if c != nil {
+				c.lc.SetWriteDeadline(time.Time{})
+			}
+			return
+		}
+		b := s.q[0]
+		s.mu.Unlock()
+
+		if next != c {
+			if c != nil {
+				c.lc.SetWriteDeadline(time.Time{})
+			}
+			c = next
+		}
+		if err := c.write(b); err != nil {
+			c.kill(kindDropped, "write failed: "+err.Error())
+			continue // the next round finds c closing, or a newer connection
+		}
+
+		s.mu.Lock()
+		if len(s.q) > 0 { // only drain pops, so the head is still b unless end emptied the queue
+			s.q[0] = nil
+			s.q = s.q[1:]
+			if len(s.q) == 0 {
+				s.q = nil
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// detach records that c, the attached connection, dropped: the session waits Grace for a resume.
+func (s *session) detach(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended || s.c != c {
+		return
+	}
+	s.c = nil
+	s.expiry = time.AfterFunc(s.srv.opts.Grace, s.expire)
+	s.srv.log.Debug("hub: session detached", "address", s.addr, "remote", c.remote())
+}
+
+func (s *session) expire() {
+	if !s.srv.track() {
+		return // Close ends every session itself
+	}
+	defer s.srv.wg.Done()
+	s.end(nil, true, "grace expired")
+}
+
+// end ends the session: it forgets its address, drops its queue and releases its hostnames. With owner set it acts
+// only while owner is the attached connection; with detachedOnly, only while no connection is attached. It reports
+// whether it ended the session.
+func (s *session) end(owner *conn, detachedOnly bool, why string) bool {
+	s.mu.Lock()
+	if s.ended || (owner != nil && s.c != owner) || (detachedOnly && s.c != nil) {
+		s.mu.Unlock()
+		return false
+	}
+	s.ended = true
+	s.c = nil
+	s.q = nil
+	if s.expiry != nil {
+		s.expiry.Stop()
+		s.expiry = nil
+	}
+	names := s.hostnames
+	s.hostnames = nil
+	s.mu.Unlock()
+
+	srv := s.srv
+	srv.removeSession(s)
+	srv.stats.sessions.Add(-1)
+	for _, name := range names {
+		ctx, cancel := srv.registryContext()
+		if err := srv.reg.Release(ctx, name, s.addr); err != nil {
+			srv.log.Warn("hub: releasing hostname", "address", s.addr, "hostname", name, "err", err)
+		}
+		cancel()
+	}
+	srv.log.Debug("hub: session ended", "address", s.addr, "reason", why, "hostnames", len(names))
+	return true
+}
+
+// holds reports whether the session holds hostname name, and how many it holds.
+func (s *session) holds(name string) (held bool, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range s.hostnames {
+		if h == name {
+			return true, len(s.hostnames)
+		}
+	}
+	return false, len(s.hostnames)
+}
+
+// addHostname records a lease the registry granted. It fails with errTooMany when the session meanwhile reached
+// the limit, and errSessionEnded when it ended; the caller then releases the lease.
+func (s *session) addHostname(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return errSessionEnded
+	}
+	for _, h := range s.hostnames {
+		if h == name {
+			return nil
+		}
+	}
+	if len(s.hostnames) >= maxHostnames {
+		return errTooMany
+	}
+	s.hostnames = append(s.hostnames, name)
+	return nil
+}
+
+// removeHostname forgets name and reports whether the session held it.
+func (s *session) removeHostname(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, h := range s.hostnames {
+		if h == name {
+			s.hostnames = append(s.hostnames[:i], s.hostnames[i+1:]...)
+			if len(s.hostnames) == 0 {
+				s.hostnames = nil
+			}
+			return true
+		}
+	}
+	return false
+}
