@@ -3,19 +3,16 @@
 package hub_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/hubtest"
 	"github.com/smokenet/smoke/pkg/hub"
 )
 
@@ -27,7 +24,7 @@ func TestNetworkHubInBrowser(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	url := startSmokeHub(t)
+	url := hubtest.Start(t)
 	wasm := browser.BuildWasmTest(t, "github.com/smokenet/smoke/pkg/hub")
 
 	native := hub.NewNetworkHub(url, nil)
@@ -96,43 +93,4 @@ func TestNetworkHubInBrowser(t *testing.T) {
 	if !strings.Contains(out.String(), "--- PASS: TestBrowserNetworkHub") {
 		fail("browser test did not pass")
 	}
-}
-
-// startSmokeHub runs the smoke-hub binary on a free loopback port and returns its ws:// URL. It uses the binary the
-// Makefile built (SMOKE_BIN) or builds one.
-func startSmokeHub(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(os.Getenv("SMOKE_BIN"), "smoke-hub")
-	if os.Getenv("SMOKE_BIN") == "" {
-		bin = filepath.Join(t.TempDir(), "smoke-hub")
-		if out, err := exec.Command("go", "build", "-o", bin, "github.com/smokenet/smoke/cmd/smoke-hub").CombinedOutput(); err != nil {
-			t.Fatalf("building smoke-hub: %v\n%s", err, out)
-		}
-	}
-	cmd := exec.Command(bin, "--host", "127.0.0.1", "--port", "0", "--log-level", "warn")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("smoke-hub log:\n%s", stderr.String())
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("smoke-hub did not start: %v\n%s", err, stderr.String())
-	}
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "smoke-hub listening on http://")
-	if !ok {
-		t.Fatalf("unexpected first line from smoke-hub: %q", line)
-	}
-	return "ws://" + addr + "/"
 }

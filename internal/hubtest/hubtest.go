@@ -1,0 +1,96 @@
+//go:build !js
+
+// Package hubtest starts real smoke-hub processes for tests.
+package hubtest
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Start runs the smoke-hub binary on a free loopback port with extra flags, stops it when the test ends, and
+// returns its ws:// URL. It uses the binary the Makefile built (in SMOKE_BIN) or builds one. On failure the hub's
+// log is added to the test's output.
+func Start(t testing.TB, flags ...string) string {
+	t.Helper()
+	bin := binary(t)
+	args := append([]string{"--host", "127.0.0.1", "--port", "0", "--log-level", "warn"}, flags...)
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("smoke-hub log:\n%s", stderr.String())
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("smoke-hub did not start: %v\n%s", err, stderr.String())
+	}
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "smoke-hub listening on http://")
+	if !ok {
+		t.Fatalf("unexpected first line from smoke-hub: %q", line)
+	}
+	return "ws://" + addr + "/"
+}
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+func binary(t testing.TB) string {
+	if dir := os.Getenv("SMOKE_BIN"); dir != "" {
+		return filepath.Join(dir, "smoke-hub")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "smoke-hub-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "smoke-hub")
+		out, err := exec.Command("go", "build", "-o", built, "github.com/smokenet/smoke/cmd/smoke-hub").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			built = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building smoke-hub: %v\n%s", buildErr, built)
+	}
+	return built
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
