@@ -27,7 +27,8 @@ import (
 // it meanwhile are delivered. After a longer outage the server binds a new address; the hub then registers its
 // hostnames again under the new address.
 //
-// While disconnected, Send, Register, Unregister and Lookup fail fast with ErrDisconnected instead of queueing
+// Before the first connection, calls wait for it (bounded by their context). While disconnected later, Send,
+// Register, Unregister and Lookup fail fast with ErrDisconnected instead of queueing
 // (signalling goes stale quickly, and a queued message might leave from a new address). Requests in flight when
 // the connection drops fail the same way.
 type NetworkHub struct {
@@ -304,7 +305,12 @@ func (h *NetworkHub) deliver(m Message) error {
 	}
 }
 
-func (h *NetworkHub) current() (*hubConn, error) {
+// current returns the live connection. Before the first binding it waits for it (a node that registers a
+// hostname right after creating its hub should not fail); after that, a lost connection fails fast.
+func (h *NetworkHub) current(ctx context.Context) (*hubConn, error) {
+	if _, err := h.waitBinding(ctx); err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closeErr != nil {
@@ -368,7 +374,7 @@ func (h *NetworkHub) Send(ctx context.Context, to string, data json.RawMessage) 
 	if !wire.IsJSON(data) {
 		return ErrInvalidData
 	}
-	c, err := h.current()
+	c, err := h.current(ctx)
 	if err != nil {
 		return err
 	}
@@ -408,7 +414,7 @@ func (h *NetworkHub) Register(ctx context.Context, hostname string) error {
 	if err != nil {
 		return err
 	}
-	c, err := h.current()
+	c, err := h.current(ctx)
 	if err != nil {
 		return err
 	}
@@ -427,7 +433,7 @@ func (h *NetworkHub) Unregister(ctx context.Context, hostname string) error {
 	if err != nil {
 		return err
 	}
-	c, err := h.current()
+	c, err := h.current(ctx)
 	if err != nil {
 		return err
 	}
@@ -444,7 +450,7 @@ func (h *NetworkHub) Lookup(ctx context.Context, hostname string) (string, error
 	if err != nil {
 		return "", err
 	}
-	c, err := h.current()
+	c, err := h.current(ctx)
 	if err != nil {
 		return "", err
 	}
