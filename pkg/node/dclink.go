@@ -1,0 +1,168 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Send-side watermarks for a datachannel's bufferedAmount. Chrome fails a channel whose send queue passes 16 MiB;
+// staying far below keeps memory flat, and the low mark leaves enough queued (tens of ms at datachannel speeds)
+// that the channel never runs dry while we wake up.
+const (
+	bufferedHigh = 4 << 20
+	bufferedLow  = 1 << 20
+)
+
+// dcLink is a link over one WebRTC datachannel.
+type dcLink struct {
+	dc       *webrtc.DataChannel
+	counters *counters
+
+	opened chan struct{} // closed when the channel opens
+	closed chan struct{} // closed when the channel has closed, for any reason
+	low    chan struct{} // signalled when bufferedAmount falls to bufferedLow
+
+	mu       sync.Mutex
+	h        linkHandler
+	early    [][]byte // frames that arrived before Start
+	isOpen   bool
+	isClosed bool
+	closeErr error
+	onClose  func() // the peer's bookkeeping
+
+	closeOnce sync.Once
+}
+
+var _ link = (*dcLink)(nil)
+
+func newDCLink(dc *webrtc.DataChannel, c *counters) *dcLink {
+	l := &dcLink{
+		dc:       dc,
+		counters: c,
+		opened:   make(chan struct{}),
+		closed:   make(chan struct{}),
+		low:      make(chan struct{}, 1),
+	}
+	dc.SetBufferedAmountLowThreshold(bufferedLow)
+	dc.OnBufferedAmountLow(func() {
+		select {
+		case l.low <- struct{}{}:
+		default:
+		}
+	})
+	dc.OnOpen(func() {
+		l.mu.Lock()
+		if !l.isOpen {
+			l.isOpen = true
+			close(l.opened)
+		}
+		l.mu.Unlock()
+	})
+	dc.OnClose(func() { l.fail(nil) })
+	// How messages arrive differs by platform (link_dc_js.go explains why).
+	attachMessages(dc, l.frame)
+	return l
+}
+
+// frame receives one datachannel message. It never blocks for long: it runs in pion's read loop natively and
+// inside a JS event callback in the browser.
+func (l *dcLink) frame(b []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.isClosed {
+		return
+	}
+	if l.counters != nil {
+		l.counters.frameIn(len(b))
+	}
+	if l.h == nil {
+		l.early = append(l.early, b)
+		return
+	}
+	l.h.Frame(b)
+}
+
+func (l *dcLink) Start(h linkHandler) {
+	l.mu.Lock()
+	l.h = h
+	for _, b := range l.early {
+		h.Frame(b)
+	}
+	l.early = nil
+	closed, err := l.isClosed, l.closeErr
+	l.mu.Unlock()
+	if closed {
+		h.Closed(err)
+	}
+}
+
+func (l *dcLink) Send(ctx context.Context, frame []byte) error {
+	for {
+		// Drain a stale wake-up before looking, so one that comes after the look is not lost.
+		select {
+		case <-l.low:
+		default:
+		}
+		if l.dc.BufferedAmount() <= bufferedHigh {
+			break
+		}
+		select {
+		case <-l.low:
+		case <-l.closed:
+			return l.sendErr()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	select {
+	case <-l.closed:
+		return l.sendErr()
+	default:
+	}
+	if err := l.dc.Send(frame); err != nil {
+		return fmt.Errorf("node: datachannel send: %w", err)
+	}
+	if l.counters != nil {
+		l.counters.frameOut(len(frame))
+	}
+	return nil
+}
+
+func (l *dcLink) sendErr() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closeErr != nil {
+		return l.closeErr
+	}
+	return errLinkClosed
+}
+
+func (l *dcLink) Close() error {
+	l.fail(nil)
+	return nil
+}
+
+// fail closes the link with err (nil: a normal close) and tells the handler once.
+func (l *dcLink) fail(err error) {
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		l.isClosed = true
+		l.closeErr = err
+		l.early = nil
+		h := l.h
+		onClose := l.onClose
+		l.mu.Unlock()
+		close(l.closed)
+		// Closing a datachannel is a synchronous call in both backends; the remote sees its channel close.
+		l.dc.Close()
+		if onClose != nil {
+			onClose()
+		}
+		if h != nil {
+			h.Closed(err)
+		}
+	})
+}

@@ -1,0 +1,296 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/smokenet/smoke/pkg/hub"
+)
+
+// peer is this node's one RTCPeerConnection to one remote node. Peers are created lazily (by a Dial, or by the
+// remote's first offer), shared by every socket between the two nodes, and torn down when the connection fails or
+// either side leaves; the next use creates a new one.
+//
+// All negotiation runs on ops, one step at a time, which is what makes the W3C "perfect negotiation" pattern
+// simple here: between two ops nothing is half-done, so an offer collision is exactly "an offer arrived while our
+// signalling state is not stable".
+type peer struct {
+	node    *Node
+	remote  string
+	polite  bool   // the smaller address yields in a collision (DESIGN.md decision 2)
+	session string // this peer connection's instance id
+	pc      *webrtc.PeerConnection
+	ops     opQueue
+	created time.Time
+
+	releaseCandidates func()
+
+	// Negotiation state, touched only by ops (remoteSession is written by ops under mu, read by dispatch).
+	remoteSession string
+	ignoreOffer   bool
+	pending       []webrtc.ICECandidateInit // remote candidates that came before the remote description
+
+	state atomic.Value // webrtc.PeerConnectionState
+
+	done    chan struct{} // closed by close
+	errOnce sync.Once
+	err     error
+
+	mu    sync.Mutex
+	links map[*dcLink]struct{}
+}
+
+// errPeerReplaced closes a polite peer that gave way to the remote's offer in a collision; Dial retries.
+var errPeerReplaced = errors.New("node: peer connection replaced after an offer collision")
+
+func (n *Node) newPeer(remote string, pc *webrtc.PeerConnection) *peer {
+	p := &peer{
+		node:    n,
+		remote:  remote,
+		polite:  n.addressLess(remote),
+		session: newSessionID(),
+		pc:      pc,
+		created: time.Now(),
+		done:    make(chan struct{}),
+		links:   make(map[*dcLink]struct{}),
+	}
+	p.state.Store(webrtc.PeerConnectionStateNew)
+	pc.OnNegotiationNeeded(func() { p.ops.push(p.negotiate) })
+	p.releaseCandidates = onLocalCandidate(pc, func(c webrtc.ICECandidateInit) {
+		p.ops.push(func() { p.send(signal{Candidate: &c}) })
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		p.state.Store(s)
+		switch s {
+		case webrtc.PeerConnectionStateFailed:
+			go p.close(fmt.Errorf("%w: connection to %s failed", ErrPeerUnreachable, remote), true)
+		case webrtc.PeerConnectionStateClosed:
+			go p.close(fmt.Errorf("connection to %s closed", remote), true)
+		}
+	})
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+		// Attach the link now, inside the callback, so no frame that arrives right after open is missed.
+		l := p.newLink(dc)
+		go n.accept(p, l, dc.Label())
+	})
+	return p
+}
+
+// newLink wraps a datachannel of this peer and tracks it so closing the peer closes its sockets.
+func (p *peer) newLink(dc *webrtc.DataChannel) *dcLink {
+	l := newDCLink(dc, p.node.counters)
+	p.mu.Lock()
+	p.links[l] = struct{}{}
+	p.mu.Unlock()
+	l.onClose = func() {
+		p.mu.Lock()
+		delete(p.links, l)
+		p.mu.Unlock()
+	}
+	return l
+}
+
+// openChannel opens a datachannel for a socket on port and waits until it is open. The first one on a new peer
+// connection starts the negotiation.
+func (p *peer) openChannel(ctx context.Context, label string) (*dcLink, error) {
+	ordered := true
+	dc, err := p.pc.CreateDataChannel(label, &webrtc.DataChannelInit{Ordered: &ordered})
+	if err != nil {
+		return nil, fmt.Errorf("node: opening a channel to %s: %w", p.remote, err)
+	}
+	l := p.newLink(dc)
+	select {
+	case <-l.opened:
+		return l, nil
+	case <-p.done:
+		l.Close()
+		return nil, p.err
+	case <-l.closed:
+		return nil, fmt.Errorf("node: channel to %s closed before it opened", p.remote)
+	case <-ctx.Done():
+		l.Close()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w: no connection to %s (state %s)", ErrDialTimeout, p.remote, p.State())
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// State returns the peer connection's state as last reported.
+func (p *peer) State() webrtc.PeerConnectionState {
+	return p.state.Load().(webrtc.PeerConnectionState)
+}
+
+// negotiate makes and sends an offer (the W3C negotiationneeded handler).
+func (p *peer) negotiate() {
+	if p.pc.SignalingState() != webrtc.SignalingStateStable {
+		// An exchange is under way; the browser (or pion) fires negotiationneeded again when it is over, if needed.
+		return
+	}
+	offer, err := p.pc.CreateOffer(nil)
+	if err == nil {
+		err = p.pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		p.fail(fmt.Errorf("node: making an offer to %s: %w", p.remote, err))
+		return
+	}
+	p.send(signal{Description: p.pc.LocalDescription()})
+}
+
+// handle applies one signalling message from the remote (an op).
+func (p *peer) handle(s signal) {
+	if s.To != "" && s.To != p.session {
+		return // meant for an older instance of our connection
+	}
+	if p.remoteSession == "" {
+		p.mu.Lock()
+		p.remoteSession = s.Session
+		p.mu.Unlock()
+	}
+	if s.Session != p.remoteSession {
+		return // from an older instance of the remote's connection
+	}
+	switch {
+	case s.Bye:
+		go p.close(fmt.Errorf("%w: %s closed the connection", ErrPeerGone, p.remote), false)
+	case s.Description != nil:
+		p.handleDescription(*s.Description)
+	case s.Candidate != nil:
+		if p.pc.RemoteDescription() == nil {
+			if len(p.pending) < maxPendingCandidates {
+				p.pending = append(p.pending, *s.Candidate)
+			}
+			return
+		}
+		if err := p.pc.AddICECandidate(*s.Candidate); err != nil && !p.ignoreOffer {
+			// A candidate the agent cannot use (another address family, a stale generation) is not fatal:
+			// the others may still connect, and ICE reports failure if none do.
+			_ = err
+		}
+	}
+}
+
+// maxPendingCandidates bounds what a peer that sends candidates without ever sending a description can make us keep.
+const maxPendingCandidates = 64
+
+func (p *peer) handleDescription(d webrtc.SessionDescription) {
+	collision := d.Type == webrtc.SDPTypeOffer && p.pc.SignalingState() != webrtc.SignalingStateStable
+	p.ignoreOffer = !p.polite && collision
+	if p.ignoreOffer {
+		return // the impolite side keeps its own offer; the polite side will answer it
+	}
+	if collision && p.pc.CurrentRemoteDescription() == nil {
+		// The polite side yields. On a connection that was never negotiated the cheapest sure way is a fresh peer
+		// connection that answers the other's offer (pion natively rejects a local rollback from have-local-offer).
+		// Dials waiting on this one retry on the new one.
+		p.node.replace(p, d)
+		return
+	}
+	if collision {
+		// Renegotiation glare: withdraw our offer to take the other's (explicit rollback; browsers support it).
+		rb := webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}
+		if ld := p.pc.PendingLocalDescription(); ld != nil {
+			rb.SDP = ld.SDP // pion parses the SDP even for a rollback
+		}
+		if err := p.pc.SetLocalDescription(rb); err != nil {
+			p.fail(fmt.Errorf("node: rolling back an offer to %s: %w", p.remote, err))
+			return
+		}
+	}
+	if err := p.pc.SetRemoteDescription(d); err != nil {
+		p.fail(fmt.Errorf("node: applying %s from %s: %w", d.Type, p.remote, err))
+		return
+	}
+	for _, c := range p.pending {
+		_ = p.pc.AddICECandidate(c) // see handle: an unusable candidate is not fatal
+	}
+	p.pending = nil
+	if d.Type == webrtc.SDPTypeOffer {
+		answer, err := p.pc.CreateAnswer(nil)
+		if err == nil {
+			err = p.pc.SetLocalDescription(answer)
+		}
+		if err != nil {
+			p.fail(fmt.Errorf("node: answering %s: %w", p.remote, err))
+			return
+		}
+		p.send(signal{Description: p.pc.LocalDescription()})
+	}
+}
+
+// send signals the remote through the hub.
+func (p *peer) send(s signal) {
+	s.Session = p.session
+	s.To = p.remoteSession
+	b, err := json.Marshal(s)
+	if err != nil {
+		p.fail(fmt.Errorf("node: encoding a signal: %w", err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.node.ctx, 10*time.Second)
+	defer cancel()
+	if err := p.node.hub.Send(ctx, p.remote, b); err != nil {
+		if errors.Is(err, hub.ErrUnknownAddress) {
+			p.fail(fmt.Errorf("%w: %w", ErrPeerUnreachable, err))
+			return
+		}
+		p.fail(fmt.Errorf("node: signalling %s: %w", p.remote, err))
+	}
+}
+
+// fail closes the peer because negotiation cannot go on.
+func (p *peer) fail(err error) { go p.close(err, true) }
+
+// close tears the peer down: closes its sockets with err, closes the peer connection, forgets it, and (if bye)
+// tells the remote so it does not wait for ICE to notice. Safe to call more than once; the first error wins.
+func (p *peer) close(err error, bye bool) {
+	first := false
+	p.errOnce.Do(func() {
+		first = true
+		p.err = err
+		close(p.done)
+	})
+	if !first {
+		return
+	}
+	p.node.forget(p)
+	p.ops.close()
+	if bye {
+		s := signal{Session: p.session, To: p.remoteSession, Bye: true}
+		if b, err := json.Marshal(s); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			p.node.hub.Send(ctx, p.remote, b)
+			cancel()
+		}
+	}
+	p.mu.Lock()
+	links := make([]*dcLink, 0, len(p.links))
+	for l := range p.links {
+		links = append(links, l)
+	}
+	p.mu.Unlock()
+	for _, l := range links {
+		l.fail(err)
+	}
+	p.pc.Close()
+	p.releaseCandidates()
+}
+
+// remoteSessionMatches reports whether the remote's session id is known, and whether it is id.
+// A nil peer knows nothing.
+func (p *peer) remoteSessionMatches(id string) (known, same bool) {
+	if p == nil {
+		return false, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.remoteSession != "", p.remoteSession == id
+}

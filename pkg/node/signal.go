@@ -1,0 +1,33 @@
+package node
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// signal is what nodes send each other through the hub to set up and tear down a peer connection: the JSON value
+// of a hub message. Perfect negotiation (W3C WebRTC §10.7) runs over it.
+//
+// Every peer connection instance has a random session id. A node that rebuilds its connection to a peer (after a
+// failure, or after the peer restarted) starts a new session, so messages meant for an old instance are told apart
+// and dropped instead of confusing the new one.
+type signal struct {
+	// Session is the sender's peer-connection instance.
+	Session string `json:"session"`
+	// To is the receiver's instance the message answers, when the sender knows it.
+	To string `json:"to,omitempty"`
+
+	Description *webrtc.SessionDescription `json:"description,omitempty"`
+	Candidate   *webrtc.ICECandidateInit   `json:"candidate,omitempty"`
+	// Bye says the sender closed this session: the receiver tears its side down at once instead of waiting for
+	// ICE to notice.
+	Bye bool `json:"bye,omitempty"`
+}
+
+func newSessionID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
