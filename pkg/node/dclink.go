@@ -38,13 +38,17 @@ type dcLink struct {
 
 var _ link = (*dcLink)(nil)
 
-func newDCLink(dc *webrtc.DataChannel, c *counters) *dcLink {
+// newDCLink wraps dc. onClose, if not nil, runs once when the link closes (the peer's bookkeeping).
+func newDCLink(dc *webrtc.DataChannel, c *counters, onClose func(*dcLink)) *dcLink {
 	l := &dcLink{
 		dc:       dc,
 		counters: c,
 		opened:   make(chan struct{}),
 		closed:   make(chan struct{}),
 		low:      make(chan struct{}, 1),
+	}
+	if onClose != nil {
+		l.onClose = func() { onClose(l) }
 	}
 	dc.SetBufferedAmountLowThreshold(bufferedLow)
 	dc.OnBufferedAmountLow(func() {

@@ -17,8 +17,8 @@ type Listener struct {
 	once   sync.Once
 }
 
-// acceptBacklog is how many accepted sockets may wait for Accept; beyond it, new ones are refused (closed with
-// 1013, try again later) rather than held.
+// acceptBacklog is how many accepted sockets may wait for Accept; beyond it, new dials are refused (REJECT with
+// StatusBusy) rather than held.
 const acceptBacklog = 128
 
 func newListener(n *Node, port int) *Listener {

@@ -60,6 +60,10 @@ type Options struct {
 	// DialTimeout bounds Dial when its context has no deadline: connecting the peer, opening the channel and the
 	// accept handshake. Default 30 s.
 	DialTimeout time.Duration
+	// DisconnectTimeout is how long a peer connection may stay "disconnected" (ICE hears nothing from the remote)
+	// before the node gives up on it and fails its sockets. ICE itself reports disconnection after about 5 s of
+	// silence, so a vanished peer is noticed within about 5 s + DisconnectTimeout. Default 5 s.
+	DisconnectTimeout time.Duration
 	// KeepAlive is how often an idle socket checks that its peer is alive; a dead peer is noticed within three
 	// intervals. Default 15 s.
 	KeepAlive time.Duration
@@ -83,6 +87,9 @@ func New(opts *Options) *Node {
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 30 * time.Second
+	}
+	if o.DisconnectTimeout <= 0 {
+		o.DisconnectTimeout = 5 * time.Second
 	}
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = 15 * time.Second
@@ -217,9 +224,10 @@ func (n *Node) replace(old *peer, offer webrtc.SessionDescription) {
 	}
 	np.session = old.session
 	remoteSession := old.remoteSession
+	// Queue the answer before anyone else can see the new peer: a Dial's new channel must not make it offer first.
+	np.ops.push(func() { np.handle(signal{Session: remoteSession, Description: &offer}) })
 	n.mu.Unlock()
 	go old.close(errPeerReplaced, false)
-	np.ops.push(func() { np.handle(signal{Session: remoteSession, Description: &offer}) })
 }
 
 // peer returns the peer for remote, creating it if needed.
@@ -380,7 +388,7 @@ func (n *Node) dialLocal(ctx context.Context, self string, port int) (*Socket, e
 		return nil, fmt.Errorf("%w: %s:%d", ErrPortNotListening, self, port)
 	}
 	a, b := newPipe()
-	go n.serveIncoming(b, Addr{Node: self, Port: port}, Addr{Node: self, Port: 0})
+	n.serveIncoming(b, Addr{Node: self, Port: port}, Addr{Node: self, Port: 0})
 	s, err := dialSocket(ctx, a, Addr{Node: self, Port: 0}, Addr{Node: self, Port: port}, n.socketConfig())
 	if err != nil {
 		a.Close()
@@ -401,8 +409,8 @@ func (n *Node) accept(p *peer, l *dcLink, label string) {
 	n.serveIncoming(l, Addr{Node: self, Port: port}, Addr{Node: p.remote, Port: 0})
 }
 
-// serveIncoming runs the acceptor's handshake on a new link and queues the socket on the port's listener, or
-// rejects it if nobody listens there.
+// serveIncoming answers a dial that arrived on a new link: it queues the socket on the port's listener once the
+// handshake is done, or rejects it (nobody listens there, or the backlog is full). It never blocks.
 func (n *Node) serveIncoming(l link, local, remote Addr) {
 	n.mu.Lock()
 	ln := n.listeners[local.Port]
@@ -411,14 +419,13 @@ func (n *Node) serveIncoming(l link, local, remote Addr) {
 		rejectSocket(l, StatusPortNotListening, fmt.Sprintf("port %d is not listening", local.Port))
 		return
 	}
-	s, err := acceptSocket(n.ctx, l, local, remote, n.socketConfig())
-	if err != nil {
-		return
-	}
-	n.track(s)
-	if !ln.enqueue(s) {
-		s.Close(StatusGoingAway, "listener closed")
-	}
+	admitSocket(l, local, remote, n.socketConfig(), func(s *Socket) error {
+		n.track(s)
+		if !ln.enqueue(s) {
+			return &RejectError{Code: StatusBusy, Reason: fmt.Sprintf("port %d is busy (backlog full or closing)", local.Port)}
+		}
+		return nil
+	})
 }
 
 func (n *Node) socketConfig() *socketConfig {

@@ -365,3 +365,48 @@ func TestGlare(t *testing.T) {
 		})
 	}
 }
+
+func TestPeerVanishesMidMessage(t *testing.T) {
+	nodes := newNodes(t, 3)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	l, err := b.Listen(7100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echo(t, c, 7101)
+	ctx := testCtx(t, 60*time.Second)
+	// b also talks to c, which must not notice a's departure.
+	other, err := b.Dial(ctx, address(t, c), 7101)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := a.Dial(ctx, address(t, b), 7100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := l.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a starts a 32 MiB message and vanishes partway: its hub endpoint goes first, so no goodbye can reach b; only
+	// the peer connection itself ending tells b.
+	go s.Write(ctx, node.MessageBinary, make([]byte, 32<<20))
+	time.Sleep(50 * time.Millisecond)
+	a.Hub().Close()
+	a.Close()
+	start := time.Now()
+	_, _, err = in.Read(ctx)
+	if err == nil {
+		t.Fatal("read a whole message from a node that vanished mid-message")
+	}
+	t.Logf("after %v: %v", time.Since(start), err)
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("noticed after %v", d)
+	}
+	if err := other.Write(ctx, node.MessageText, []byte("still here")); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := other.Read(ctx); err != nil || string(got) != "still here" {
+		t.Fatalf("other peer: %q %v", got, err)
+	}
+}

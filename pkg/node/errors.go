@@ -1,0 +1,56 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Errors of sockets and dials. Sockets also return net.ErrClosed after the application closed them, a CloseError
+// after the peer did, and io.ErrUnexpectedEOF (wrapped) when the link went away without a close handshake.
+var (
+	// ErrMessageTooLarge means a message is over the receiver's limit: Write returns it (and sends nothing) for a
+	// message over the peer's limit; Read returns it, wrapped, after the peer sent one over ours (the socket is then
+	// closed with StatusMessageTooBig).
+	ErrMessageTooLarge = errors.New("node: message too large")
+
+	// ErrPortNotListening means the remote node has no listener on the port dialed. A *RejectError with
+	// StatusPortNotListening matches it.
+	ErrPortNotListening = errors.New("node: port not listening")
+
+	// ErrProtocol means the peer broke the socket protocol (internal/frame/SPEC.md): garbage or out-of-order
+	// frames, or more data than the credit it was granted. The socket is closed with StatusProtocolError or
+	// StatusPolicyViolation; the wrapping error says what happened.
+	ErrProtocol = errors.New("node: socket protocol violation")
+
+	// ErrTimeout means something did not happen in time: a dial's handshake, a close handshake, or any sign of life
+	// from a peer that keepalive pinged. It is a net.Error whose Timeout is true and it matches
+	// os.ErrDeadlineExceeded.
+	ErrTimeout error = timeoutError{}
+)
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string        { return "node: timeout" }
+func (timeoutError) Timeout() bool        { return true }
+func (timeoutError) Temporary() bool      { return true }
+func (timeoutError) Is(target error) bool { return target == os.ErrDeadlineExceeded }
+
+// RejectError is the answer of a node that refused a dial: nothing listens on the port (StatusPortNotListening, which
+// matches ErrPortNotListening), the listener is busy (StatusBusy), or the dialer spoke the protocol wrong.
+type RejectError struct {
+	Code   StatusCode
+	Reason string
+}
+
+func (e *RejectError) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("node: dial rejected: status %v", e.Code)
+	}
+	return fmt.Sprintf("node: dial rejected: %s (status %v)", e.Reason, e.Code)
+}
+
+// Is makes a rejection for StatusPortNotListening match ErrPortNotListening.
+func (e *RejectError) Is(target error) bool {
+	return target == ErrPortNotListening && e.Code == StatusPortNotListening
+}
