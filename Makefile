@@ -8,7 +8,7 @@ WASM_ENV  := GOOS=js GOARCH=wasm
 OFFLINE   := GOPROXY=off GOFLAGS=-mod=readonly
 PORT      ?= 5000
 
-.PHONY: run test check vet test-native test-js bench tools deps clean
+.PHONY: run test check vet test-native test-js bench tools deps clean npm
 
 ## run: build everything and serve the demo site through smoke-hub on http://localhost:$(PORT)
 run: deps tools
@@ -16,7 +16,7 @@ run: deps tools
 	$(BIN)/smoke-hub --port $(PORT) --web web
 
 ## test: the whole suite, inside a network namespace that has only loopback
-test: deps tools
+test: deps tools npm
 	./scripts/ensure-tools.sh
 	./scripts/loopback.sh $(MAKE) --no-print-directory check
 
@@ -43,6 +43,13 @@ bench: deps tools
 
 deps:
 	$(GO) mod download
+
+## npm: build the npm package in npm/ (dist/, gitignored) and install its dev tools (TypeScript, for the type test)
+npm: npm/node_modules/.package-lock.json
+	GO=$(GO) ./npm/build.sh
+
+npm/node_modules/.package-lock.json: npm/package-lock.json
+	@if command -v npm >/dev/null; then cd npm && npm ci --no-audit --no-fund; else echo "npm not found: TypeScript not installed (the type test will skip)"; fi
 
 tools:
 	$(GO) build -o $(BIN)/ ./cmd/smoke-hub ./internal/cmd/wasmbrowser ./internal/cmd/smoke-bench

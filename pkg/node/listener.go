@@ -55,7 +55,8 @@ func (l *Listener) enqueue(s *Socket) bool {
 	}
 }
 
-// Close unbinds the port. Sockets already accepted stay open; ones still waiting in the queue are closed.
+// Close unbinds the port. Sockets already accepted stay open; ones still waiting in the queue are closed at once.
+// It never blocks.
 func (l *Listener) Close() error {
 	l.once.Do(func() {
 		close(l.closed)
@@ -63,7 +64,9 @@ func (l *Listener) Close() error {
 		for {
 			select {
 			case s := <-l.queue:
-				s.Close(StatusGoingAway, "listener closed")
+				// CloseNow, not Close: Close waits for the peer's handshake, and Listener.Close may be called where
+				// blocking is fatal (a JS callback).
+				s.CloseNow()
 			default:
 				return
 			}

@@ -173,6 +173,13 @@ func (n *Node) dispatch(m hub.Message) {
 		return // not a signal of ours; a hub may carry other traffic
 	}
 	isOffer := s.Description != nil && s.Description.Type == webrtc.SDPTypeOffer
+	var cfg webrtc.Configuration
+	if isOffer {
+		var err error
+		if cfg, err = n.iceConfig(); err != nil {
+			return
+		}
+	}
 
 	n.mu.Lock()
 	if n.closed {
@@ -195,7 +202,7 @@ func (n *Node) dispatch(m hub.Message) {
 			return // only an offer can start a connection
 		}
 		var err error
-		p, err = n.createPeerLocked(m.From)
+		p, err = n.createPeerLocked(m.From, cfg)
 		if err != nil {
 			n.mu.Unlock()
 			return
@@ -211,12 +218,17 @@ func (n *Node) dispatch(m hub.Message) {
 // replace swaps old (the polite side of an offer collision, never negotiated) for a fresh peer connection that
 // answers offer. The new one keeps old's session id: the remote has already recorded it as ours.
 func (n *Node) replace(old *peer, offer webrtc.SessionDescription) {
+	cfg, err := n.iceConfig()
+	if err != nil {
+		go old.close(fmt.Errorf("%w: %v", ErrPeerUnreachable, err), false)
+		return
+	}
 	n.mu.Lock()
 	if n.closed || n.peers[old.remote] != old {
 		n.mu.Unlock()
 		return
 	}
-	np, err := n.createPeerLocked(old.remote)
+	np, err := n.createPeerLocked(old.remote, cfg)
 	if err != nil {
 		n.mu.Unlock()
 		go old.close(fmt.Errorf("%w: %v", ErrPeerUnreachable, err), false)
@@ -233,6 +245,16 @@ func (n *Node) replace(old *peer, offer webrtc.SessionDescription) {
 // peer returns the peer for remote, creating it if needed.
 func (n *Node) peer(ctx context.Context, remote string) (*peer, error) {
 	n.mu.Lock()
+	p := n.peers[remote]
+	n.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	cfg, err := n.iceConfig()
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
 		return nil, n.errClosed()
@@ -240,17 +262,24 @@ func (n *Node) peer(ctx context.Context, remote string) (*peer, error) {
 	if p := n.peers[remote]; p != nil {
 		return p, nil
 	}
-	return n.createPeerLocked(remote)
+	return n.createPeerLocked(remote, cfg)
 }
 
-func (n *Node) createPeerLocked(remote string) (*peer, error) {
+// iceConfig asks the hub for the ICE servers. It is called before taking n.mu: a hub may wait, and nothing that
+// holds n.mu may (JS calls such as Listen and Stats take it synchronously).
+func (n *Node) iceConfig() (webrtc.Configuration, error) {
 	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
 	defer cancel()
 	cfg, err := n.hub.Configuration(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("node: ICE configuration from hub: %w", err)
+		return webrtc.Configuration{}, fmt.Errorf("node: ICE configuration from hub: %w", err)
 	}
-	pc, err := n.api.NewPeerConnection(webrtcConfig(cfg))
+	return webrtcConfig(cfg), nil
+}
+
+// createPeerLocked makes the peer for remote; n.mu is held. Creating a peer connection does not wait on anything.
+func (n *Node) createPeerLocked(remote string, cfg webrtc.Configuration) (*peer, error) {
+	pc, err := n.api.NewPeerConnection(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("node: new peer connection: %w", err)
 	}

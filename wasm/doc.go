@@ -1,0 +1,53 @@
+// Command wasm is the JavaScript face of Smoke: built with GOOS=js GOARCH=wasm into npm/dist/smoke.wasm, it gives
+// the npm package (npm/) the Go-backed half of the seed README's JavaScript API.
+//
+//	GOOS=js GOARCH=wasm go build -o npm/dist/smoke.wasm ./wasm   (make npm does this, and the rest of the package)
+//
+// # Split between Go and JavaScript
+//
+// The public classes (Node, PageHub, NetworkHub, the socket server, Socket) are thin JavaScript classes in
+// npm/src/core.js. They hold integer handles and call a small table of Go functions, the "native" object, that this
+// program hands to the loader once. Doing the classes in JavaScript gives real classes (new, instanceof, private
+// fields, getters) that index.d.ts describes one to one, and a fixed set of Go functions that live as long as the
+// page: nothing per object, so no js.Func can leak. Everything that touches the network or waits lives here, in Go.
+//
+// Hand-off: the loader puts a one-shot function on globalThis under a random name and passes that name as
+// os.Args[1]. main deletes the property and calls the function with the native object, then parks; the loader turns
+// the native object into the namespace { Node, PageHub, NetworkHub }. No other global is made by Smoke (Go's
+// wasm_exec.js defines its own: Go, and fs, process and path where the page has none).
+//
+// # Rules kept here (DESIGN.md, decision 6)
+//
+//   - A native function never blocks: one that waits returns a Promise (jsx.Promise) and does its work in a
+//     goroutine. Node.Listen, which only takes a lock, is called synchronously so that listen() can throw
+//     "port in use" at once and a connect() on the next line finds the port bound.
+//   - User callbacks (server connection handlers, socket listeners) are called through jsx.CallbackSafe and
+//     jsx.Events: a throwing handler is reported on console.error and the node goes on.
+//   - Errors reaching JavaScript are real Errors with the Go text and a code property (ERR_PORT_IN_USE,
+//     ERR_PORT_NOT_LISTENING, ...; see errors_js.go); bad arguments are TypeErrors or RangeErrors.
+//
+// # Sockets
+//
+// node.sockets.connect(address, port) returns a Socket at once; the dial runs in a goroutine. Events are emitted
+// by one goroutine per socket, in order (open, message..., error?, close last and exactly once), and the first one
+// waits for a microtask, so listeners attached right after connect() never miss open. A socket accepted by a server
+// is open when the server's callback gets it; its message events start after that callback has returned.
+//
+// send() before open queues: messages wait, in order, until the socket opens, and are dropped (the socket emits
+// error and close) if it never does. The queue is bounded at 16 MiB of waiting messages (bufferedAmount); a send
+// beyond it throws ERR_BUFFER_FULL, except that one message of any size up to the maximum (64 MiB) is accepted into
+// an empty queue. send() after close() throws ERR_INVALID_STATE. close(code, reason) goes behind the messages
+// queued so far, then closes with the handshake, also when called while connecting (connect, send, close in
+// one go delivers the message); only a close while connecting with nothing queued abandons the dial at once. The
+// close event carries { code, reason, wasClean }.
+//
+// Node.dispose() closes every open socket with 1001 "node disposed" (queued messages are dropped), unbinds every
+// port, leaves the hub, and rejects the node's pending promises with ERR_DISPOSED.
+//
+// # Hubs
+//
+// new PageHub() is one in-page hub that any number of Nodes may share: each Node joins it and gets the next
+// address. new NetworkHub(url) only holds settings: every Node given it opens its own connection to the smoke-hub
+// at url and gets its own address, as every node on a network hub must. A Node with no hub joins the page's
+// default PageHub. Custom hubs written in JavaScript are not supported yet.
+package main
