@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -15,6 +16,9 @@ const (
 	bufferedHigh = 4 << 20
 	bufferedLow  = 1 << 20
 )
+
+// drainTimeout bounds how long a normal close waits for queued frames to leave before closing the channel.
+const drainTimeout = 2 * time.Second
 
 // dcLink is a link over one WebRTC datachannel.
 type dcLink struct {
@@ -160,8 +164,21 @@ func (l *dcLink) fail(err error) {
 		onClose := l.onClose
 		l.mu.Unlock()
 		close(l.closed)
-		// Closing a datachannel is a synchronous call in both backends; the remote sees its channel close.
-		l.dc.Close()
+		if err == nil && l.dc.BufferedAmount() > 0 {
+			// A normal close after a last frame (a REJECT, a CLOSE): let the frames reach the peer first. Closing
+			// resets the SCTP stream, and pion can reset it ahead of data still queued, which loses the frame that
+			// said why. Bounded, and off the caller's goroutine (it may be a JS callback).
+			go func() {
+				deadline := time.Now().Add(drainTimeout)
+				for l.dc.BufferedAmount() > 0 && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+				l.dc.Close()
+			}()
+		} else {
+			// Closing a datachannel is a synchronous call in both backends; the remote sees its channel close.
+			l.dc.Close()
+		}
 		if onClose != nil {
 			onClose()
 		}

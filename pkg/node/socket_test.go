@@ -341,6 +341,9 @@ func TestSocketSlowReaderBoundsMemory(t *testing.T) {
 		_, b := mustRead(t, a)
 		got += len(b)
 		if got%(16<<20) == 0 {
+			// Collect first: what is measured is what the socket keeps alive, not garbage the GC has yet to visit
+			// (which depends on how busy the machine is).
+			runtime.GC()
 			var m runtime.MemStats
 			runtime.ReadMemStats(&m)
 			if m.HeapInuse > heapPeak.HeapInuse {
@@ -356,8 +359,8 @@ func TestSocketSlowReaderBoundsMemory(t *testing.T) {
 	if st.BufferedPeak > bound {
 		t.Fatalf("peak buffered %d, over the bound %d", st.BufferedPeak, bound)
 	}
-	// The heap is noisier than the accounting (garbage waits for the GC), but it must not track the total.
-	if grew := int64(heapPeak.HeapInuse) - int64(heapBase.HeapInuse); grew > 64<<20 {
+	// The live heap must not track the total: window + one message in progress + the writer's message + slack.
+	if grew := int64(heapPeak.HeapInuse) - int64(heapBase.HeapInuse); grew > 16<<20 {
 		t.Fatalf("heap grew by %d MiB while %d MiB went through", grew>>20, total>>20)
 	}
 	t.Logf("%d MiB through a %d KiB window: peak buffered %d KiB (bound %d KiB), heap in use +%d KiB",

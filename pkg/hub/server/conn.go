@@ -77,7 +77,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // performClose runs a requested close handshake. Read goroutine only (or ServeHTTP before it starts).
 func (c *conn) performClose(req *closeRequest) {
-	c.lc.SetReadDeadline(time.Time{})
+	c.lc.setReadDeadline(time.Time{})
 	c.closeHandshake(req.code, req.reason)
 }
 
@@ -162,12 +162,18 @@ func (c *conn) onPong(context.Context, []byte) {
 	}
 }
 
+// linger is how long a read goroutine that has handled something waits for more before it hands the idle wait to a
+// fresh goroutine (see readLoop). Signalling comes in exchanges (offer and answer, trickled candidates), and at
+// high rates the next message of a busy node comes within milliseconds: waiting for it in the goroutine already
+// running costs one read, where a handover costs a goroutine start and regrowing its stack on the next message.
+const linger = 50 * time.Millisecond
+
 // readLoop reads and handles the node's messages until the connection ends, then settles the session.
 //
 // A goroutine that handled something has a grown stack, and the runtime never shrinks a 4 KiB stack back to the
-// 2 KiB minimum (runtime.shrinkstack counts 800 bytes of headroom against the quarter it may use). So once it has
-// drained what arrived, it hands the idle wait to a fresh goroutine and exits: one goroutine start per burst of
-// traffic, and an idle node's goroutine keeps the smallest stack there is.
+// 2 KiB minimum (runtime.shrinkstack counts 800 bytes of headroom against the quarter it may use). So once nothing
+// has arrived for linger, it hands the idle wait to a fresh goroutine and exits: one goroutine start per pause in
+// the traffic, and an idle node's goroutine keeps the smallest stack there is.
 func (c *conn) readLoop() {
 	var err error
 	handedOver := false
@@ -186,24 +192,70 @@ func (c *conn) readLoop() {
 	for err == nil {
 		if c.lc.drained() {
 			if worked {
-				c.srv.wg.Add(1) // this goroutine is counted, so the Add is safe
-				go c.readLoop()
-				handedOver = true
-				return
-			}
-			// Idle: sleep here, in a shallow stack, until the peer sends something.
-			c.lc.SetReadDeadline(time.Time{})
-			if req := c.closeReq.Load(); req != nil {
-				c.performClose(req)
-				return
-			}
-			if err = c.lc.wait(); err != nil {
-				err = c.readFailed(err)
-				continue
+				var more bool
+				if more, err = c.waitHot(); err != nil {
+					err = c.readFailed(err)
+					continue
+				}
+				if !more {
+					c.srv.wg.Add(1) // this goroutine is counted, so the Add is safe
+					go c.readLoop()
+					handedOver = true
+					return
+				}
+			} else {
+				// Idle: sleep here, in a shallow stack, until the peer sends something.
+				if !c.lc.rdl.IsZero() {
+					c.lc.setReadDeadline(time.Time{})
+				}
+				if req := c.closeReq.Load(); req != nil {
+					c.performClose(req)
+					return
+				}
+				if err = c.lc.wait(); err != nil {
+					err = c.readFailed(err)
+					continue
+				}
 			}
 		}
 		worked = true
 		err = c.readMessage()
+	}
+}
+
+// waitHot waits up to about linger for the peer's next message on a goroutine that has just handled one. It
+// reports false when nothing came: time to hand over. The linger deadline is set again only when less than half
+// of it is left, so a busy connection sets one deadline per linger/2, not one per message.
+func (c *conn) waitHot() (more bool, err error) {
+	now := time.Now()
+	if left := c.lc.rdl.Sub(now); left < linger/2 || left > linger {
+		c.lc.setReadDeadline(now.Add(linger))
+	}
+	if req := c.closeReq.Load(); req != nil { // checked after every deadline set: see requestClose
+		c.performClose(req)
+		return false, errClosing
+	}
+	err = c.lc.waitHot()
+	if errors.Is(err, os.ErrDeadlineExceeded) && c.closeReq.Load() == nil {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// messageDeadline makes sure the read deadline allows the message being read MessageTimeout from its start (and
+// at most a sixteenth more, so that messages following each other share one deadline). leanConn calls it before
+// every network read that coder/websocket asks for, i.e. in the middle of a message: a peer cannot pin read buffers
+// (or this goroutine in a deep stack) by sending half a message and stalling. Most messages arrive whole with
+// their first read, and then no deadline is set for them at all. Read goroutine only.
+func (c *conn) messageDeadline() {
+	want := time.Unix(0, c.lastRead.Load()).Add(c.srv.opts.MessageTimeout)
+	if !c.lc.rdl.IsZero() && !c.lc.rdl.Before(want) && c.lc.rdl.Sub(want) <= c.srv.opts.MessageTimeout/16 {
+		return
+	}
+	c.lc.setReadDeadline(want.Add(c.srv.opts.MessageTimeout / 32))
+	if c.closeReq.Load() != nil {
+		// requestClose's deadline may have been overwritten: fail the read as it would have.
+		c.lc.setReadDeadline(aLongTimeAgo)
 	}
 }
 
@@ -224,10 +276,8 @@ func (c *conn) readFailed(err error) error {
 func (c *conn) readMessage() error {
 	s := c.srv
 	now := time.Now()
+	// Once something arrived, the rest of the message must follow within MessageTimeout (see messageDeadline).
 	c.lastRead.Store(now.UnixNano())
-	// Once something arrived, the rest of the message must follow within MessageTimeout, so a peer cannot pin
-	// read buffers (or this goroutine in a deep stack) by sending half a message and stalling.
-	c.lc.SetReadDeadline(now.Add(s.opts.MessageTimeout))
 	if req := c.closeReq.Load(); req != nil {
 		c.performClose(req)
 		return errClosing
@@ -279,7 +329,11 @@ func readAll(r io.Reader, buf []byte) (int, error) {
 }
 
 func (c *conn) handle(b []byte) error {
-	m, err := wire.Decode(b, wire.FromClient)
+	m, ok := decodeForward(b)
+	var err error
+	if !ok {
+		m, err = wire.Decode(b, wire.FromClient)
+	}
 	if err != nil {
 		if se := (*wire.SyntaxError)(nil); errors.As(err, &se) {
 			return c.violation(websocket.StatusInvalidFramePayloadData, "malformed message: "+se.Err.Error())

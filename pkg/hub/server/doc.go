@@ -23,8 +23,8 @@
 // stack and ~0.5 KB its runtime descriptor; ~1.4 KB is coder/websocket's Conn (with its four channel-based locks);
 // ~0.55 KB is the net.TCPConn; ~0.8 KB is this package's (session, conn, 16-byte buffers, map entries, and a rate
 // limiter once the node sent something). lean.go explains the tricks that got it there from 8.7 KB: the idle
-// goroutine waits in a shallow read instead of inside coder/websocket, hands over to a fresh goroutine after each
-// burst (a grown stack never shrinks back to 2 KiB), and read and write buffers are pooled instead of per
+// goroutine waits in a shallow read instead of inside coder/websocket, hands over to a fresh goroutine once traffic
+// pauses for 50 ms (a grown stack never shrinks back to 2 KiB), and read and write buffers are pooled instead of per
 // connection. There are no timers or writer goroutines per idle node: one server-wide goroutine pings silent
 // connections, and a writer goroutine runs only while a node's queue is not empty.
 //

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // An idle node should cost the hub as little as possible (PROTOCOL.md's hub serves tens of thousands). What
@@ -39,7 +40,8 @@ var readChunks = sync.Pool{New: func() any { return new([readChunk]byte) }}
 // a leanConn and writes through a frameWriter. coder/websocket finds Hijack on it before following Unwrap.
 type leanHijacker struct {
 	http.ResponseWriter
-	lean *leanConn
+	owner *conn
+	lean  *leanConn
 }
 
 func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -47,7 +49,7 @@ func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	lc := &leanConn{Conn: nc}
+	lc := &leanConn{Conn: nc, owner: w.owner}
 	if n := brw.Reader.Buffered(); n > 0 {
 		// net/http read ahead: the start of the WebSocket stream. (Clients wait for the 101, so this is rare.)
 		b, _ := brw.Reader.Peek(n)
@@ -65,7 +67,9 @@ func (w *leanHijacker) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // leanConn is the net.Conn coder/websocket reads from. Its Read is called only by the connection's read goroutine.
 type leanConn struct {
 	net.Conn
-	br *bufio.Reader // coder/websocket's reader over this leanConn
+	owner *conn         // whose read deadlines this follows (see conn.messageDeadline)
+	br    *bufio.Reader // coder/websocket's reader over this leanConn
+	rdl   time.Time     // the read deadline last set on Conn by the read goroutine; zero for none
 
 	pre     []byte // read ahead by net/http
 	stash   [1]byte
@@ -96,6 +100,26 @@ func (c *leanConn) wait() error {
 	return err
 }
 
+// waitHot is wait for a goroutine that has just handled traffic (its stack is grown anyway): it reads whatever
+// arrived into a pooled buffer, so the next message costs one read system call rather than two.
+func (c *leanConn) waitHot() error {
+	chunk := readChunks.Get().(*[readChunk]byte)
+	n, err := c.Conn.Read(chunk[:])
+	if n > 0 {
+		c.chunk, c.cr, c.cw = chunk, 0, n
+		return nil // an error comes back on the next read
+	}
+	readChunks.Put(chunk)
+	return err
+}
+
+// setReadDeadline sets the read deadline and remembers it. Read goroutine only (requestClose sets its own, which
+// the read goroutine notices through closeReq).
+func (c *leanConn) setReadDeadline(t time.Time) {
+	c.rdl = t
+	c.Conn.SetReadDeadline(t)
+}
+
 func (c *leanConn) Read(p []byte) (n int, err error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -122,8 +146,10 @@ func (c *leanConn) Read(p []byte) (n int, err error) {
 			c.chunk = nil
 		}
 	case len(p) >= readChunk:
+		c.owner.messageDeadline()
 		n, err = c.Conn.Read(p)
 	default:
+		c.owner.messageDeadline()
 		chunk := readChunks.Get().(*[readChunk]byte)
 		var m int
 		m, err = c.Conn.Read(chunk[:])

@@ -104,7 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := &conn{srv: s}
-	hj := &leanHijacker{ResponseWriter: w}
+	hj := &leanHijacker{ResponseWriter: w, owner: c}
 	accept := s.accept
 	setPingHook(&accept, c)
 	ws, err := websocket.Accept(hj, r, &accept)
