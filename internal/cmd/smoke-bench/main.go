@@ -44,6 +44,7 @@ type section struct {
 // sections in the order they run.
 var sections = []section{
 	{name: "hub", prepare: preparePeerJS, run: runHub},
+	{name: "sockets", run: runSockets},
 }
 
 func main() {
