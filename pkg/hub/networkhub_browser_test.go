@@ -3,11 +3,9 @@
 package hub_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +23,6 @@ func TestNetworkHubInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	url := hubtest.Start(t)
-	wasm := browser.BuildWasmTest(t, "github.com/smokenet/smoke/pkg/hub")
 
 	native := hub.NewNetworkHub(url, nil)
 	defer native.Close()
@@ -37,27 +34,18 @@ func TestNetworkHubInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var out bytes.Buffer
-	exited := make(chan error, 1)
-	go func() {
-		code, err := browser.RunWasm(ctx, wasm, []string{"-test.v", "-test.run=^TestBrowserNetworkHub$"},
-			map[string]string{"SMOKE_HUB_URL": url}, &out)
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exit code %d", code)
-		}
-		exited <- err
-	}()
+	w := browser.StartWasmTest(ctx, t, "github.com/smokenet/smoke/pkg/hub", "TestBrowserNetworkHub",
+		map[string]string{"SMOKE_HUB_URL": url})
 	fail := func(format string, args ...any) {
 		t.Helper()
-		t.Logf("browser output:\n%s", out.String())
-		t.Fatalf(format, args...)
+		w.Fatalf(t, format, args...)
 	}
 
 	// Wait for the browser node to register, then ping it through the hub.
 	var browserAddr string
 	for browserAddr == "" {
 		select {
-		case err := <-exited:
+		case err := <-w.Exited():
 			fail("browser test ended early: %v", err)
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -87,10 +75,7 @@ func TestNetworkHubInBrowser(t *testing.T) {
 	if err := native.Send(ctx, browserAddr, json.RawMessage(`"done"`)); err != nil {
 		fail("send done: %v", err)
 	}
-	if err := <-exited; err != nil {
+	if err := w.Wait(); err != nil {
 		fail("browser test: %v", err)
-	}
-	if !strings.Contains(out.String(), "--- PASS: TestBrowserNetworkHub") {
-		fail("browser test did not pass")
 	}
 }

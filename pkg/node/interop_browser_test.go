@@ -5,8 +5,6 @@ package node_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +24,6 @@ func TestNodeInteropWithBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	url := hubtest.Start(t)
-	wasm := browser.BuildWasmTest(t, "github.com/smokenet/smoke/pkg/node")
 
 	n := node.New(&node.Options{Hub: hub.NewNetworkHub(url, nil), WebRTC: testWebRTC()})
 	defer n.Close()
@@ -38,20 +35,11 @@ func TestNodeInteropWithBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var out bytes.Buffer
-	exited := make(chan error, 1)
-	go func() {
-		code, err := browser.RunWasm(ctx, wasm, []string{"-test.v", "-test.run=^TestBrowserNodeInterop$"},
-			map[string]string{"SMOKE_HUB_URL": url}, &out)
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exit code %d", code)
-		}
-		exited <- err
-	}()
+	w := browser.StartWasmTest(ctx, t, "github.com/smokenet/smoke/pkg/node", "TestBrowserNodeInterop",
+		map[string]string{"SMOKE_HUB_URL": url})
 	fail := func(format string, args ...any) {
 		t.Helper()
-		t.Logf("browser output:\n%s", out.String())
-		t.Fatalf(format, args...)
+		w.Fatalf(t, format, args...)
 	}
 
 	s, err := l.Accept(ctx)
@@ -83,10 +71,7 @@ func TestNodeInteropWithBrowser(t *testing.T) {
 		fail("native node made %d peer connections, want 1", got)
 	}
 	s.Close(node.StatusNormalClosure, "done")
-	if err := <-exited; err != nil {
+	if err := w.Wait(); err != nil {
 		fail("browser test: %v", err)
-	}
-	if !strings.Contains(out.String(), "--- PASS: TestBrowserNodeInterop") {
-		fail("browser test did not pass")
 	}
 }
