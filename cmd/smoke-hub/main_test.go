@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,37 +10,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/smokenet/smoke/internal/hubtest"
 	"github.com/smokenet/smoke/pkg/hub"
 )
-
-// syncBuffer is a bytes.Buffer safe to write from the hub while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // start runs the hub with args on a free loopback port and returns its http:// base URL and a stop function that
 // shuts it down as SIGTERM would and returns run's error.
 func start(t *testing.T, args ...string) (string, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr hubtest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"--host", "127.0.0.1", "--port", "0"}, args...), &stdout, &stderr)
