@@ -32,6 +32,7 @@ type peer struct {
 	created time.Time
 
 	releaseCandidates func()
+	releaseExit       func() // closeOnPageExit's
 
 	// Negotiation state, touched only by ops (remoteSession is written by ops under mu, read by dispatch).
 	remoteSession string
@@ -64,6 +65,7 @@ func (n *Node) newPeer(remote string, pc *webrtc.PeerConnection) *peer {
 	}
 	p.state.Store(webrtc.PeerConnectionStateNew)
 	pc.OnNegotiationNeeded(func() { p.ops.push(p.negotiate) })
+	p.releaseExit = closeOnPageExit(pc)
 	p.releaseCandidates = onLocalCandidate(pc, func(c webrtc.ICECandidateInit) {
 		p.ops.push(func() { p.send(signal{Candidate: &c}) })
 	})
@@ -296,6 +298,7 @@ func (p *peer) close(err error, bye bool) {
 	}
 	p.pc.Close()
 	p.releaseCandidates()
+	p.releaseExit()
 }
 
 // remoteSessionMatches reports whether the remote's session id is known, and whether it is id.

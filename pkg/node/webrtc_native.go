@@ -39,3 +39,7 @@ func onLocalCandidate(pc *webrtc.PeerConnection, f func(webrtc.ICECandidateInit)
 	})
 	return func() {}
 }
+
+// closeOnPageExit has nothing to do outside the browser: a process that exits takes its sockets with it, and its
+// peers' ICE notices.
+func closeOnPageExit(pc *webrtc.PeerConnection) (release func()) { return func() {} }
