@@ -8,12 +8,31 @@ WASM_ENV  := GOOS=js GOARCH=wasm
 OFFLINE   := GOPROXY=off GOFLAGS=-mod=readonly
 PORT      ?= 5000
 
-.PHONY: run test check vet test-native test-js bench tools deps clean npm
+.PHONY: run site test check vet test-native test-js bench tools deps clean npm
 
-## run: build everything and serve the demo site through smoke-hub on http://localhost:$(PORT)
-run: deps tools
+## run: build everything and serve the demo site (bin/site) through smoke-hub on http://localhost:$(PORT)
+run: deps tools site
 	@echo "Open http://localhost:$(PORT)/ (hub at ws://localhost:$(PORT)/). Ctrl-C stops."
-	$(BIN)/smoke-hub --port $(PORT) --web web
+	$(BIN)/smoke-hub --port $(PORT) --web $(BIN)/site
+
+## site: stage the demo site in bin/site: web/ plus the npm package in node_modules/, installed as a user would get
+## it (npm pack, unpacked; without npm, the files package.json lists)
+site: npm
+	rm -rf $(BIN)/site $(BIN)/site-pack
+	mkdir -p $(BIN)/site/node_modules/@smokenet/smoke $(BIN)/site-pack
+	cp -R web/. $(BIN)/site/
+	@if command -v npm >/dev/null; then \
+		set -e; cd npm; \
+		npm pack --silent --offline --pack-destination $(BIN)/site-pack >/dev/null; \
+		tar -xzf $(BIN)/site-pack/*.tgz -C $(BIN)/site/node_modules/@smokenet/smoke --strip-components=1; \
+	else \
+		set -e; cd npm; \
+		for f in package.json $$(sed -n '/"files": *\[/,/\]/p' package.json | grep -o '"[^"]*"' | tr -d '"' | grep -vx files); do \
+			mkdir -p $(BIN)/site/node_modules/@smokenet/smoke/$$(dirname $$f); cp $$f $(BIN)/site/node_modules/@smokenet/smoke/$$f; \
+		done; \
+	fi
+	rm -rf $(BIN)/site-pack
+	@echo "Staged the demo site in $(BIN)/site"
 
 ## test: the whole suite, inside a network namespace that has only loopback
 test: deps tools npm
