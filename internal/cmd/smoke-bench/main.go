@@ -45,6 +45,8 @@ type section struct {
 var sections = []section{
 	{name: "hub", prepare: preparePeerJS, run: runHub},
 	{name: "sockets", run: runSockets},
+	{name: "wasm", run: runWasm},
+	{name: "rest-native", run: runRESTNative},
 }
 
 func main() {
