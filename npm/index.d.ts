@@ -26,6 +26,9 @@ export interface SmokeError extends Error {
     | 'ERR_INVALID_CLOSE_CODE'
     | 'ERR_INVALID_CLOSE_REASON'
     | 'ERR_CLOSED'
+    | 'ERR_ABORTED'
+    | 'ERR_INVALID_STATUS'
+    | 'ERR_HEADERS_SENT'
     | (string & {})
 }
 
@@ -81,7 +84,7 @@ export declare class Node {
   readonly hub: NodeHub
   /** Socket servers and connections. */
   readonly sockets: Sockets
-  /** HTTP-like REST over WebRTC. Not yet available in this version: every method throws ERR_NOT_AVAILABLE. */
+  /** HTTP-like REST over WebRTC: an express-like server and a fetch-shaped client. */
   readonly rest: Rest
   /** MediaStreams. Not yet available in this version: every method throws ERR_NOT_AVAILABLE. */
   readonly media: Media
@@ -272,13 +275,229 @@ export declare class Socket {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Not yet available (later versions add them)
+// REST
 
-/** node.rest: not yet available; each method throws ERR_NOT_AVAILABLE. */
+/** node.rest */
 export interface Rest {
-  createServer(...args: unknown[]): never
-  fetch(...args: unknown[]): never
+  /** A new REST server: add routes and middleware, then listen(port). */
+  createServer(): RestServer
+  /**
+   * Requests url: rest://address[:port]/path?query (address: a node's address, a hostname registered on the hub,
+   * or localhost; port 80 by default), or a path such as '/' for this node (rest://localhost/path). Resolves once
+   * the response head has come; rejects with ERR_PORT_NOT_LISTENING, ERR_PEER_UNREACHABLE, ERR_TIMEOUT,
+   * ERR_ABORTED (an AbortError, through options.signal), ERR_DISPOSED, or a TypeError for bad arguments.
+   */
+  fetch(url: string | URL, options?: FetchOptions): Promise<FetchResponse>
 }
+
+/** What a request body may be. A plain object or array is sent as JSON (Content-Type application/json). */
+export type RestBody =
+  | string
+  | ArrayBuffer
+  | ArrayBufferView
+  | Blob
+  | URLSearchParams
+  | ReadableStream<Uint8Array | string>
+  | Record<string, unknown>
+  | unknown[]
+  | null
+
+/** The progress of a body: the request's (upload) or the response's (download), as it is consumed. */
+export interface RestProgress {
+  direction: 'upload' | 'download'
+  /** Bytes so far. */
+  loaded: number
+  /** All the bytes: Content-Length, or the body's length; 0 when not known (lengthComputable false). */
+  total: number
+  lengthComputable: boolean
+}
+
+export interface FetchOptions {
+  /** GET by default; any case. */
+  method?: string
+  headers?: HeadersInit
+  /** Not with GET or HEAD. */
+  body?: RestBody
+  /** Aborts the request and its response body; the promise rejects with an AbortError (code ERR_ABORTED). */
+  signal?: AbortSignal | null
+  /** Milliseconds for the whole exchange, body included; 0 (default) for none. Rejects with ERR_TIMEOUT. */
+  timeout?: number
+  /** As fetch's: 'follow' (default, up to 10), 'manual' (the 3xx response itself), 'error'. */
+  redirect?: 'follow' | 'manual' | 'error'
+  /** Called as the request body is sent and as the response body is read. A throw is logged, not raised. */
+  progress?: (progress: RestProgress) => void
+}
+
+/** The body readers of requests and responses. A body can be read once. */
+export interface RestBodyReaders {
+  readonly bodyUsed: boolean
+  /** The body as bytes. */
+  buffer(): Promise<Uint8Array>
+  arrayBuffer(): Promise<ArrayBuffer>
+  /** The body as UTF-8 text. */
+  text(): Promise<string>
+  json<T = any>(): Promise<T>
+  blob(): Promise<Blob>
+}
+
+/** The response of node.rest.fetch(): shaped like fetch's Response. */
+export interface FetchResponse extends RestBodyReaders {
+  readonly status: number
+  readonly statusText: string
+  /** status is 200-299. */
+  readonly ok: boolean
+  /** The URL of the response, after redirects. */
+  readonly url: string
+  readonly redirected: boolean
+  readonly type: 'basic'
+  /** Case-insensitive: headers.get('content-type'). */
+  readonly headers: Headers
+  /** The body as a stream of chunks; null for a response without one (HEAD, 204, 304). */
+  readonly body: ReadableStream<Uint8Array> | null
+  /** What the server says the body is: bytes, a record stream (database queries) or media. */
+  readonly kind: 'bytes' | 'records' | 'media'
+  /** Reads a record stream. Not yet available: rejects with ERR_NOT_AVAILABLE. */
+  query<T = unknown>(): Promise<never>
+  /** Reads a media body as a MediaStream. Not yet available: rejects with ERR_NOT_AVAILABLE. */
+  mediastream(): Promise<never>
+}
+
+/**
+ * A route or middleware handler. It may be async: a rejection, like a throw, goes to next(err) (error middleware,
+ * else a 500 and console.error).
+ */
+export type RestHandler = (req: RestRequest, res: RestResponse, next: RestNext) => unknown
+/** Error middleware: a handler of four parameters, reached by next(err) or a throwing handler. */
+export type RestErrorHandler = (err: unknown, req: RestRequest, res: RestResponse, next: RestNext) => unknown
+/** Passes on to the next matching handler; with an error, to the next error middleware. */
+export type RestNext = (err?: unknown) => void
+
+/**
+ * An express-like server: node.rest.createServer(). Paths are express's: '/users/:id' (req.params.id), '/a/:b?'
+ * (optional), '*' (req.params[0]), or a RegExp; case-insensitive, a trailing slash ignored. Routes and middleware
+ * run in the order they were added. A GET route also answers HEAD. No match: 404. A handler that throws or
+ * rejects: error middleware, or 500 (or, once the head is sent, the response is cut), reported on console.error.
+ */
+export interface RestServer {
+  /** The port it listens on; null before listen and after dispose. */
+  readonly port: number | null
+  /** A route for verb, in any case ('POST', 'post'); '*' or 'all' for any method. */
+  method(verb: string, path: string | RegExp, ...handlers: RestHandler[]): this
+  get(path: string | RegExp, ...handlers: RestHandler[]): this
+  post(path: string | RegExp, ...handlers: RestHandler[]): this
+  put(path: string | RegExp, ...handlers: RestHandler[]): this
+  patch(path: string | RegExp, ...handlers: RestHandler[]): this
+  delete(path: string | RegExp, ...handlers: RestHandler[]): this
+  head(path: string | RegExp, ...handlers: RestHandler[]): this
+  options(path: string | RegExp, ...handlers: RestHandler[]): this
+  all(path: string | RegExp, ...handlers: RestHandler[]): this
+  /** Middleware for every request, or for path and everything under it. Four-parameter functions handle errors. */
+  use(...handlers: RestHandler[]): this
+  use(path: string | RegExp, ...handlers: RestHandler[]): this
+  use(...handlers: RestErrorHandler[]): this
+  use(path: string | RegExp, ...handlers: RestErrorHandler[]): this
+  /** Serves on port (default 80). Throws ERR_PORT_IN_USE if it is bound. */
+  listen(port?: number): this
+  /** Stops serving; the port is free at once and requests in progress are cut. */
+  dispose(): void
+  /** Same as dispose. */
+  close(): void
+}
+
+/** A request as the server sees it: req. */
+export interface RestRequest extends RestBodyReaders {
+  /** Upper case, as sent. */
+  readonly method: string
+  /** Path and query, as sent: '/users/7?full=1'. */
+  readonly url: string
+  /** The path: '/users/7'. */
+  readonly path: string
+  /** The query string's parameters; a repeated one is an array. */
+  readonly query: Record<string, string | string[]>
+  /** The route's parameters: ':id' → params.id, '*' → params[0]. */
+  params: Record<string, string>
+  /** Lower-case names; repeated headers joined with ', '. */
+  readonly headers: Record<string, string>
+  /** The caller's node address. */
+  readonly address: string
+  readonly remoteAddress: string
+  readonly remotePort: number
+  /** The address or hostname the caller used. */
+  readonly host: string
+  /** Aborts when the caller goes away before the response has ended. */
+  readonly signal: AbortSignal
+  /** A header by any case of its name. */
+  get(name: string): string | undefined
+  header(name: string): string | undefined
+  /** The body as a stream of chunks. */
+  readable(): ReadableStream<Uint8Array>
+}
+
+/** res.status: call it to set the code (res.status(404).send()); it also reads as the code (+res.status). */
+export interface RestStatus {
+  (code: number): RestResponse
+  [Symbol.toPrimitive](): number
+}
+
+/**
+ * The response: res. Set status and headers, then send (or text, json, buffer), or stream with write() and end(),
+ * or readable(stream). Methods that send resolve when the bytes are handed to the network and reject with
+ * ERR_ABORTED if the caller has gone (they never cause unhandled rejections when not awaited).
+ */
+export interface RestResponse {
+  /** The status code, 200 by default. */
+  statusCode: number
+  /** Sets the code as res.status = 404 or res.status(404); reads as a callable that converts to the code. */
+  get status(): RestStatus
+  set status(code: number)
+  /** Headers to send; assign with any case: res.headers['Content-Type'] = 'text/html'. */
+  headers: Record<string, string | number | string[]>
+  readonly headersSent: boolean
+  readonly writableEnded: boolean
+  readonly finished: boolean
+  /** Sets a header (replacing one of the same name in any case), or several. Throws ERR_HEADERS_SENT once sent. */
+  set(name: string, value: string | number | string[]): this
+  set(headers: Record<string, string | number | string[]>): this
+  setHeader(name: string, value: string | number | string[]): this
+  header(name: string, value: string | number | string[]): this
+  get(name: string): string | number | string[] | undefined
+  getHeader(name: string): string | number | string[] | undefined
+  removeHeader(name: string): this
+  /**
+   * Sends the whole response: a string (text/html unless Content-Type is set), bytes (application/octet-stream),
+   * a ReadableStream (streamed), or anything else as JSON.
+   */
+  send(body?: string | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array | string> | unknown): Promise<void>
+  /** text/plain; charset=utf-8 */
+  text(text: string): Promise<void>
+  /** application/json; charset=utf-8 */
+  json(value: unknown): Promise<void>
+  /** application/octet-stream */
+  buffer(bytes: ArrayBuffer | ArrayBufferView): Promise<void>
+  /** Sends the code with its number as the text. */
+  sendStatus(code: number): Promise<void>
+  /** 302 (or status) to url. */
+  redirect(url: string): Promise<void>
+  redirect(status: number, url: string): Promise<void>
+  /**
+   * Writes a chunk of a streamed body (the head goes first, without Content-Length unless set). Resolves when there
+   * is room for more: await it to keep pace with the network. Throws ERR_INVALID_STATE after end.
+   */
+  write(chunk: string | ArrayBuffer | ArrayBufferView): Promise<void>
+  /** Ends the response, after a last chunk if given. */
+  end(chunk?: string | ArrayBuffer | ArrayBufferView): Promise<void>
+  /** Streams a ReadableStream as the body, then ends. */
+  readable(stream: ReadableStream<Uint8Array | string>): Promise<void>
+  /** Cuts the response: the caller's body read fails. */
+  abort(): void
+  /** Serves a database query as a record stream. Not yet available: throws ERR_NOT_AVAILABLE. */
+  query(...args: unknown[]): never
+  /** Serves a MediaStream. Not yet available: throws ERR_NOT_AVAILABLE. */
+  mediastream(...args: unknown[]): never
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Not yet available (later versions add them)
 
 /** node.media: not yet available; each method throws ERR_NOT_AVAILABLE. */
 export interface Media {

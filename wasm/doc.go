@@ -5,8 +5,8 @@
 //
 // # Split between Go and JavaScript
 //
-// The public classes (Node, PageHub, NetworkHub, the socket server, Socket) are thin JavaScript classes in
-// npm/src/core.js. They hold integer handles and call a small table of Go functions, the "native" object, that this
+// The public classes (Node, PageHub, NetworkHub, the socket server, Socket, and REST's in npm/src/rest.js) are thin
+// JavaScript classes in npm/src/core.js. They hold integer handles and call a small table of Go functions, the "native" object, that this
 // program hands to the loader once. Doing the classes in JavaScript gives real classes (new, instanceof, private
 // fields, getters) that index.d.ts describes one to one, and a fixed set of Go functions that live as long as the
 // page: nothing per object, so no js.Func can leak. Everything that touches the network or waits lives here, in Go.
@@ -43,6 +43,46 @@
 //
 // Node.dispose() closes every open socket with 1001 "node disposed" (queued messages are dropped), unbinds every
 // port, leaves the hub, and rejects the node's pending promises with ERR_DISPOSED.
+//
+// # REST
+//
+// node.rest.createServer() is an express-like router written in JavaScript (npm/src/rest.js); listen(port) binds
+// the port synchronously (ERR_PORT_IN_USE at once, as for sockets) and serves a pkg/rest Server whose
+// http.Handler (rest_js.go) hands each request to the router: one call into JavaScript per request, from the
+// handler's goroutine, with the head { method, url, headers, remoteAddress, body handle }. The handler goroutine
+// then owns the ResponseWriter and writes what the response's native calls queue (restRespond: head, chunk, end;
+// restAbort), until the end, an abort, or the client's going, when it aborts the request's req.signal. No Go
+// function is made per request: where JavaScript waits (room to write, the end written, a body chunk, a fetch's
+// head), it makes the Promise and passes its resolve and reject, which Go calls from a goroutine.
+//
+// Semantics, express's where cheap: routes and use() middleware run in order; next() goes on, next(err) to error
+// middleware (four parameters) or a 500; a handler that throws or rejects is a 500 when the head is not sent yet and
+// a cut response (pkg/rest closes the socket; the client's body read fails) when it is, reported on console.error;
+// no match is 404; a GET route answers HEAD. res.status is a function that reads as its code, so res.status = 404
+// and res.status(404).send() both work (res.statusCode is the plain number). send() of a string is text/html, of
+// bytes application/octet-stream, of anything else JSON, with Content-Length; write() streams without one and
+// resolves when there is room (1 MiB queued for the handler goroutine at most, then until 256 KiB).
+//
+// node.rest.fetch(url, options) resolves relative paths against rest://localhost/, runs the node's one
+// rest.Transport (sockets pooled across fetches) in a goroutine, and resolves with a fetch-shaped response: status,
+// statusText, ok, url, redirected, Headers, body (a ReadableStream), text/json/arrayBuffer/buffer/blob. options:
+// method, headers, body (string, bytes, Blob, URLSearchParams, ReadableStream, or a plain object as JSON), signal
+// (ERR_ABORTED, an AbortError; cancels the request context, also while the body is read), timeout (ERR_TIMEOUT),
+// redirect ('follow' up to 10, 'manual', 'error'), progress ({ direction, loaded, total, lengthComputable } as the
+// request body is taken and the response body read). Node.dispose() ends the node's REST servers with its ports and
+// rejects its pending fetches and body reads with ERR_DISPOSED.
+//
+// Bodies: each byte crosses between JavaScript and Go once. A body JavaScript reads (a response body, a request
+// body on the server) is read ahead by one goroutine into at most 1 MiB; bodyRead hands over everything buffered as
+// one Uint8Array, at once when there is some. A response body of known length up to 64 KiB (pkg/rest sends it in the
+// head's message) is read before the head is handed over and comes with it. A request body is bytes (copied once)
+// or, from a ReadableStream, a pull source that Go reads chunk by chunk straight into the Transport's buffer. So a
+// 16 MiB body streams and is never held whole in Go, except that res.send(bytes) and a byte request body are
+// copied into Go whole, once. A response dropped unread has its body cancelled when it is garbage collected.
+//
+// pkg/rest's other body kinds have seams only: a fetched response says its kind ('bytes', 'records', 'media'); its
+// query() and mediastream(), and res.query() and res.mediastream() on the server, throw or reject with
+// ERR_NOT_AVAILABLE until the database and media APIs exist (rest_js.go marks where the server side sets the kind).
 //
 // # Hubs
 //

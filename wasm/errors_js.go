@@ -9,6 +9,7 @@ import (
 	"github.com/smokenet/smoke/internal/jsx"
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/node"
+	"github.com/smokenet/smoke/pkg/rest"
 )
 
 // codedError gives a Go error the code property its JavaScript Error gets (jsx.ErrorValue reads JSCode), so that
@@ -49,6 +50,10 @@ var codes = []struct {
 	{errClosed, "ERR_INVALID_STATE"},
 	{errBufferFull, "ERR_BUFFER_FULL"},
 	{errUnavailable, "ERR_NOT_AVAILABLE"},
+	{errClientGone, "ERR_ABORTED"},
+	{errFetchAborted, "ERR_ABORTED"},
+	{rest.ErrProtocol, "ERR_PROTOCOL"},
+	{rest.ErrServerClosed, "ERR_CLOSED"},
 	{node.ErrPortNotListening, "ERR_PORT_NOT_LISTENING"},
 	{node.ErrPortInUse, "ERR_PORT_IN_USE"},
 	{node.ErrInvalidPort, "ERR_INVALID_PORT"},

@@ -47,6 +47,7 @@ func handOff() error {
 // newNative builds the native object: the fixed table of Go functions the loader's classes call. They are never
 // released; they live as long as the page.
 func newNative(r *registry) (js.Value, error) {
+	rr := newRESTRegistry(r)
 	fns := map[string]func(args []js.Value) (any, error){
 		// Hubs.
 		"pageHubNew": r.pageHubNew,
@@ -72,6 +73,15 @@ func newNative(r *registry) (js.Value, error) {
 		"socketClose":    r.socketClose,
 		"socketState":    r.socketState,
 		"socketBuffered": r.socketBuffered,
+		// REST (rest_js.go, rest_body_js.go, rest_fetch_js.go).
+		"restListen":  rr.restListen,
+		"restClose":   rr.restClose,
+		"restRespond": rr.restRespond,
+		"restDrain":   rr.restDrain,
+		"restAbort":   rr.restAbort,
+		"restFetch":   rr.restFetch,
+		"bodyRead":    rr.bodyRead,
+		"bodyCancel":  rr.bodyCancel,
 	}
 	m := make(map[string]any, len(fns)+1)
 	for name, f := range fns {

@@ -3,10 +3,13 @@
 // arguments, hold handles and shape results; everything that touches the network or waits runs in Go.
 //
 // This file is the source of both builds: index.js (ESM) imports it, and dist/smoke.js (a classic script) inlines
-// it with the `export ` keywords stripped. So: `export` only at the start of a line, before `async function` or
-// `function`, and nothing else in this file may start a line with `export `.
+// it with the `export ` keywords stripped and the `import ` lines dropped (the files they import are inlined
+// before it). So: `export` only at the start of a line, before `async function` or `function`; `import` only as
+// a whole line `import { ... } from './x.js'` of a file in src/; and nothing else in this file may start a line
+// with `export ` or `import `.
 
 /* global Go */
+import { restClasses } from './rest.js'
 
 /**
  * Loads Smoke's wasm and returns the namespace { Node, PageHub, NetworkHub, Socket, SocketServer }. Go's
@@ -83,6 +86,8 @@ function build(native) {
     err.code = 'ERR_NOT_AVAILABLE'
     throw err
   }
+
+  const { Rest } = restClasses({ native, internal, checkToken, notAvailable })
 
   /** An in-page hub. Nodes that share one reach each other; each gets the next address, 0.0.0.1, 0.0.0.2, … */
   class PageHub {
@@ -243,10 +248,7 @@ function build(native) {
         network: new Network(internal, id),
         hub: new NodeHub(internal, id),
         sockets: new Sockets(internal, id),
-        rest: Object.freeze({
-          createServer: notAvailable('node.rest.createServer()'),
-          fetch: notAvailable('node.rest.fetch()'),
-        }),
+        rest: new Rest(internal, id),
         media: Object.freeze({
           createTestPattern: notAvailable('node.media.createTestPattern()'),
           createMediaSource: notAvailable('node.media.createMediaSource()'),

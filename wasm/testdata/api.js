@@ -372,12 +372,10 @@ const cases = {
     await b.dispose()
   },
 
-  async 'rest and media are not yet available'(smoke) {
+  async 'media is not yet available'(smoke) {
     const node = new smoke.Node({ hub: new smoke.PageHub() })
-    const { rest, media } = node
+    const { media } = node
     for (const [what, f] of [
-      ['rest.createServer', () => rest.createServer()],
-      ['rest.fetch', () => rest.fetch('/')],
       ['media.createTestPattern', () => media.createTestPattern()],
       ['media.createMediaSource', () => media.createMediaSource()],
     ]) {

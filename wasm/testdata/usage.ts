@@ -3,7 +3,7 @@
 import { Node, PageHub, NetworkHub, Socket, SocketServer } from '@smokenet/smoke'
 import type {
   HubConfiguration, NetStat, PeerInfo, SmokeError, SocketCloseEvent, SocketMessageEvent, SocketReadyState,
-  StorageStat, Smoke,
+  StorageStat, Smoke, RestServer, RestRequest, RestResponse, FetchResponse, RestProgress, RestNext,
 } from '@smokenet/smoke'
 import smoke from '@smokenet/smoke'
 
@@ -55,6 +55,61 @@ import smoke from '@smokenet/smoke'
 {
   const node = new Node({ hub: new NetworkHub('ws://localhost:5000') })
   const { system, network, hub, sockets, rest, media } = new Node()
+}
+async function seedHello() {
+  const node = new Node()
+
+  const app = node.rest.createServer()
+
+  app.get('/', (req, res) => {
+
+    res.send('hello world')
+  })
+
+  app.listen(80)
+
+  const text = await node.rest.fetch('/').then(n => n.text())
+}
+{
+  // Server
+
+  // The seed wraps its example as `(async () => { ... }, 1000)`, a comma expression that never calls the function
+  // (a setTimeout that lost its name); strict TypeScript rejects the unused left side. Verbatim below all the same.
+  // @ts-expect-error TS2695: left side of comma operator is unused
+  (async () => {
+    
+    // Host...
+
+    const host = new Node({  })
+
+    const app = host.rest.createServer()
+
+    app.get('/', async (req, res) => {
+
+      res.headers['Content-Type'] = 'text/html'
+      
+      res.send(`<h1>hello world</h1>`)
+    })
+
+    app.listen(80)
+
+    // Client
+
+    // Resolve the host address. The host may choose to publish their address to
+    // a remote registry or other discovery service for other nodes to find it.
+    // Here we simply call the hosts .address() method directly.
+
+    const address = await host.address()
+
+    const node = new Node({ })
+
+    const response = await node.rest.fetch(`rest://${address}/`)
+    
+    const content = await response.text()
+
+    console.log(content)
+
+  }, 1000)
 }
 
 // The rest of the API.
@@ -121,6 +176,70 @@ async function api(): Promise<void> {
   socket.close()
   socket.close(4000, 'reason')
 
+  // REST
+  const app: RestServer = a.rest.createServer()
+  app
+    .use((req, res, next: RestNext) => next())
+    .use('/api', async (req: RestRequest, res: RestResponse, next) => { await Promise.resolve(); next() })
+    .get('/users/:id', (req, res) => res.json({ id: req.params.id, q: req.query.q, ua: req.get('User-Agent') }))
+    .post('/echo', async (req, res) => res.buffer(await req.buffer()))
+    .put('/text', async (req, res) => res.status(201).text(await req.text()))
+    .patch('/json', async (req, res) => res.send(await req.json<{ a: number }>()))
+    .delete('/x', (req, res) => res.sendStatus(204))
+    .head('/h', (req, res) => res.end())
+    .options('/o', (req, res) => res.set('Allow', 'GET').end())
+    .all('/any/*', (req, res) => res.send(req.params[0]))
+    .method('post', '/m', (req, res) => { res.status = 202; res.end() })
+    .get(/^\/re\/(\d+)$/, (req, res) => res.send(req.params[0]))
+    .get('/stream', async (req, res) => {
+      res.set('Content-Type', 'application/octet-stream').setHeader('X-A', 1).header('X-B', ['1', '2'])
+      for (let i = 0; i < 3; i++) await res.write(new Uint8Array(8))
+      await res.end('done')
+    })
+    .get('/pipe', (req, res) => res.readable(new Blob(['x']).stream()))
+    .get('/info', (req, res) => {
+      const code: number = res.statusCode + Number(res.status)
+      const sent: boolean = res.headersSent || res.writableEnded || res.finished || req.signal.aborted
+      const who: string = req.address + req.remoteAddress + req.remotePort + req.host + req.method + req.url + req.path
+      const h: string | undefined = req.headers['content-type']
+      res.removeHeader('x').get('x')
+      return res.redirect(301, '/') 
+    })
+    .use((err: unknown, req: RestRequest, res: RestResponse, next: RestNext) => res.status(500).send({ error: String(err) }))
+    .use('/e', (err: unknown, req: RestRequest, res: RestResponse, next: RestNext) => next(err))
+    .listen(8080)
+  const appPort: number | null = app.port
+  const stream: ReadableStream<Uint8Array> = await new Promise((resolve) => a.rest.createServer().post('/', (req) => resolve(req.readable())))
+  app.dispose()
+  app.close()
+
+  const controller = new AbortController()
+  const response: FetchResponse = await b.rest.fetch(`rest://${address}:8080/users/7?q=1`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: { hello: 'world' },
+    signal: controller.signal,
+    timeout: 5000,
+    redirect: 'manual',
+    progress: ({ direction, loaded, total, lengthComputable }: RestProgress) => console.log(direction, loaded, total, lengthComputable),
+  })
+  const status: number = response.status + (response.ok ? 1 : 0)
+  const statusText: string = response.statusText + response.url + response.redirected + response.type + response.kind
+  const ct: string | null = response.headers.get('content-type')
+  for (const [name, value] of response.headers) console.log(name, value)
+  const body: ReadableStream<Uint8Array> | null = response.body
+  const reader = body!.getReader()
+  const chunk = await reader.read()
+  if (!chunk.done) chunk.value.byteLength
+  const bytes: Uint8Array = await (await b.rest.fetch('/x', { body: new Uint8Array(4), method: 'PUT' })).buffer()
+  const ab: ArrayBuffer = await (await b.rest.fetch(new URL('rest://localhost/x'))).arrayBuffer()
+  const json: { id: string } = await (await b.rest.fetch('/users/1')).json<{ id: string }>()
+  const blob: Blob = await (await b.rest.fetch('/x', { method: 'post', body: new Blob(['x']).stream() })).blob()
+  await b.rest.fetch('/x', { method: 'POST', body: 'text' })
+  await b.rest.fetch('/x', { method: 'POST', body: new URLSearchParams({ a: '1' }) })
+  await b.rest.fetch('/x', { method: 'POST', body: [1, 2, 3] })
+  const used: boolean = response.bodyUsed
+
   const namespace: Smoke = smoke
   const n: Node = new namespace.Node()
 
@@ -145,4 +264,15 @@ function misuse(node: Node, socket: Socket): void {
   new Node({ hub: 'ws://localhost:5000' })
   // @ts-expect-error node properties are read-only
   node.sockets = node.sockets
+  const app = node.rest.createServer()
+  // @ts-expect-error ports are numbers
+  app.listen('80')
+  // @ts-expect-error a handler is a function
+  app.get('/', 'hello')
+  // @ts-expect-error status is a number
+  app.get('/', (req, res) => { res.status = '404' })
+  // @ts-expect-error fetch's url is a string or URL
+  node.rest.fetch(80)
+  // @ts-expect-error redirect is one of three
+  node.rest.fetch('/', { redirect: 'never' })
 }

@@ -46,6 +46,7 @@ var sections = []section{
 	{name: "hub", prepare: preparePeerJS, run: runHub},
 	{name: "sockets", run: runSockets},
 	{name: "wasm", run: runWasm},
+	{name: "rest-browser", run: runRESTBrowser},
 	{name: "rest-native", run: runRESTNative},
 }
 

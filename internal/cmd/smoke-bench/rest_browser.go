@@ -1,0 +1,204 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/smokenet/smoke/internal/browser"
+)
+
+// The rest-browser section: node.rest (the npm package, as users load it) between two nodes of one PageHub in
+// one Chromium page, against raw RTCDataChannels in the same page.
+const (
+	restRequests      = 1000     // sequential small GETs measured
+	restWarm          = 50       // and before them, not measured
+	restSize          = 16 << 20 // bytes of the throughput response
+	restReps          = 5        // throughput runs of each kind; the median counts
+	restLatencyTarget = time.Millisecond
+	restThroughput    = 0.9 // of raw JS, at least
+)
+
+type restBrowserResult struct {
+	Isolated   bool `json:"isolated"`
+	Latency    struct{ Smoke, Raw, Sockets []float64 }
+	Throughput struct{ Smoke, Raw []float64 }
+}
+
+func runRESTBrowser(ctx context.Context, e *env) error {
+	dir, err := os.MkdirTemp("", "smoke-bench-rest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	e.progress("rest-browser: building the npm package (npm/build.sh)")
+	start := time.Now()
+	if err := e.stageNPM(ctx, filepath.Join(dir, "pkg")); err != nil {
+		return err
+	}
+	built := time.Since(start)
+	for src, dst := range map[string]string{
+		"internal/cmd/smoke-bench/rest/bench.js":  "bench.js",
+		"internal/cmd/smoke-bench/sockets/raw.js": "raw.js",
+	} {
+		if err := copyTo(filepath.Join(e.root, src), filepath.Join(dir, dst)); err != nil {
+			return err
+		}
+	}
+	page := `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script src="/raw.js"></script>
+<script type="module">
+import * as smoke from '/pkg/index.js'
+window.smoke = smoke
+await import('/bench.js')
+window.benchReady = true
+</script>
+`
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644); err != nil {
+		return err
+	}
+	url, stop, err := serveIsolated(dir)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	e.progress("rest-browser: starting Chromium")
+	bctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+	defer cancel()
+	b, err := browser.Start(bctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	p, err := b.NewPage(bctx)
+	if err != nil {
+		return err
+	}
+	if err := p.Run(bctx, chromedp.Navigate(url+"/index.html")); err != nil {
+		return err
+	}
+	e.progress("rest-browser: measuring (%d sequential GETs, then %d × %s each way)", restRequests, restReps, sizeName(restSize))
+	load := startLoad()
+	expr := fmt.Sprintf(`(async () => {
+  while (!window.benchReady) await new Promise((r) => setTimeout(r, 20))
+  return await window.restBench({ requests: %d, warm: %d, size: %d, reps: %d, chunk: %d })
+})()`, restRequests, restWarm, restSize, restReps, browserChunk)
+	res, err := browser.Run(bctx, p, chromedp.Evaluate[restBrowserResult](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return fmt.Errorf("the page failed: %w\nconsole:\n%s", err, joinLines(p.Console()))
+	}
+
+	sp50, sp99 := percentile(res.Latency.Smoke, 50), percentile(res.Latency.Smoke, 99)
+	rp50, rp99 := percentile(res.Latency.Raw, 50), percentile(res.Latency.Raw, 99)
+	e.printRow(row{
+		section: "rest", label: "browser small GET, p50",
+		ours: micros(msDuration(sp50)), base: micros(msDuration(rp50)), baseName: "raw-js",
+		ratio: ratio(sp50, rp50), target: "≤ " + micros(restLatencyTarget), met: msDuration(sp50) <= restLatencyTarget,
+	})
+	e.note("p99: smoke %s, raw %s; %d sequential fetch + text() between two nodes, after %d warm-up; raw: one datachannel ping-pong",
+		micros(msDuration(sp99)), micros(msDuration(rp99)), len(res.Latency.Smoke), restWarm)
+	e.note("the layer below: a node socket's message round trip between the same nodes, p50 %s, p99 %s",
+		micros(msDuration(percentile(res.Latency.Sockets, 50))), micros(msDuration(percentile(res.Latency.Sockets, 99))))
+	if !res.Isolated {
+		e.note("the page is not cross-origin isolated: performance.now() is coarsened to 100 µs")
+	}
+	smoke := mibps(restSize, msDuration(median(res.Throughput.Smoke)))
+	raw := mibps(restSize, msDuration(median(res.Throughput.Raw)))
+	e.printRow(row{
+		section: "rest", label: "browser throughput, " + sizeName(restSize) + " response",
+		ours: mibpsString(smoke), base: mibpsString(raw), baseName: "raw-js",
+		ratio: ratio(smoke, raw), target: fmt.Sprintf("≥ %.2f", restThroughput), met: smoke >= restThroughput*raw,
+	})
+	e.note("median of %d runs; smoke: fetch until arrayBuffer() resolves (res.send of one Uint8Array); raw: %s messages; ms per run: smoke %s, raw %s",
+		len(res.Throughput.Smoke), sizeName(browserChunk), spread(res.Throughput.Smoke), spread(res.Throughput.Raw))
+	e.note("browser: one headless Chromium page, npm package built in %s", built.Round(100*time.Millisecond))
+	e.busyNote("rest-browser", load)
+	return nil
+}
+
+// stageNPM lays the npm package out in dir as it is published: index.js, src/ and dist/ (built by npm/build.sh).
+func (e *env) stageNPM(ctx context.Context, dir string) error {
+	npm := filepath.Join(e.root, "npm")
+	srcs, err := filepath.Glob(filepath.Join(npm, "src", "*.js"))
+	if err != nil {
+		return err
+	}
+	for _, f := range append(srcs, filepath.Join(npm, "index.js")) {
+		rel, _ := filepath.Rel(npm, f)
+		if err := copyTo(f, filepath.Join(dir, rel)); err != nil {
+			return err
+		}
+	}
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(npm, "build.sh"), filepath.Join(dir, "dist"))
+	cmd.Dir = e.root
+	cmd.Env = append(os.Environ(), "GOPROXY=off")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("npm/build.sh: %v\n%s", err, out.Bytes())
+	}
+	return nil
+}
+
+func copyTo(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
+
+// serveIsolated serves dir on 127.0.0.1 with the headers that make the page cross-origin isolated, so that
+// performance.now() has its fine resolution (5 µs, not 100 µs).
+func serveIsolated(dir string) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	fs := http.FileServer(http.Dir(dir))
+	srv := &http.Server{
+		ReadHeaderTimeout: 10 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+			w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+			w.Header().Set("Cache-Control", "no-store")
+			fs.ServeHTTP(w, r)
+		}),
+	}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// percentile returns the p-th percentile of xs (nearest rank).
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	i := int(float64(len(s))*p/100+0.999999) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func joinLines(ss []string) string {
+	var b bytes.Buffer
+	for _, s := range ss {
+		b.WriteString(s)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

@@ -1,0 +1,492 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall/js"
+
+	"github.com/smokenet/smoke/internal/jsx"
+	"github.com/smokenet/smoke/pkg/node"
+	"github.com/smokenet/smoke/pkg/rest"
+)
+
+// The REST half of the JS face: node.rest.createServer() serves a JavaScript router as an http.Handler through
+// pkg/rest, and node.rest.fetch() runs a pkg/rest Transport. The router, the request and response objects and body
+// shaping are JavaScript (npm/src/rest.js); this file moves heads and bytes and does all the waiting.
+//
+// Server: each request runs in its handler goroutine (pkg/rest's), which calls the server's JavaScript dispatch
+// function with the request head, then serves the response from a queue that the response's native calls
+// (restRespond, restAbort) fill, until the response ends or the client goes away. Only that goroutine touches
+// the ResponseWriter. JavaScript learns that there is room for more of a streamed body through callbacks it
+// passes in (resolve, reject of a Promise it made), which Go calls from the handler goroutine: no Go function is
+// made per request.
+//
+// Bodies that go to JavaScript (a fetch's response body, a request body on the server) are read ahead by one
+// goroutine each into a bounded buffer (restBodyBuffer); bodyRead hands JavaScript everything buffered, as one
+// Uint8Array, at once if there is some, else through the callbacks it passed. Bodies that come from JavaScript are
+// bytes (copied into Go once) or a pull source that Go reads chunk by chunk, copying each straight into the
+// Transport's buffer.
+
+const (
+	// restBodyBuffer bounds how far a body read by JavaScript is read ahead of it, in bytes.
+	restBodyBuffer = 1 << 20
+	// restReadSize is the size of one read of a body into the buffer.
+	restReadSize = 64 << 10
+	// restHighWater and restLowWater bound the bytes a response has queued for its handler goroutine: write()
+	// says "no room" at restHighWater, and room comes back below restLowWater.
+	restHighWater = 1 << 20
+	restLowWater  = 256 << 10
+)
+
+// Errors of the REST face.
+var (
+	errClientGone   = errors.New("smoke: rest: the client has gone, or the response has ended")
+	errFetchAborted = errors.New("aborted")
+	errRedirect     = errors.New("smoke: fetch: redirected, and the request said redirect: 'error'")
+)
+
+var uint8ArrayCtor = js.Global().Get("Uint8Array")
+
+// callbacks are the two functions of a JavaScript Promise that a native call was given to settle later.
+type callbacks struct{ resolve, reject js.Value }
+
+func callbacksArg(args []js.Value, i int) *callbacks {
+	res, rej := arg(args, i), arg(args, i+1)
+	if res.Type() != js.TypeFunction || rej.Type() != js.TypeFunction {
+		return nil
+	}
+	return &callbacks{resolve: res, reject: rej}
+}
+
+// ok and fail settle the promise. They are called outside any lock; the functions are the loader's promise
+// functions, which cannot throw.
+func (c *callbacks) ok(v any) {
+	if c != nil {
+		_, _ = jsx.Invoke(c.resolve, v)
+	}
+}
+
+func (c *callbacks) fail(err error) {
+	if c != nil {
+		_, _ = jsx.Invoke(c.reject, jsx.ErrorValue(err))
+	}
+}
+
+// restRegistry holds what JavaScript refers to by handle for REST: servers, exchanges (a request being
+// answered) and bodies being read. Handles come from the main registry, so they are unique across both.
+type restRegistry struct {
+	r *registry
+
+	mu         sync.Mutex
+	servers    map[int]*restServer
+	exchanges  map[int]*exchange
+	bodies     map[int]*jsBody
+	transports map[*jsNode]*rest.Transport
+}
+
+func newRESTRegistry(r *registry) *restRegistry {
+	return &restRegistry{
+		r:          r,
+		servers:    make(map[int]*restServer),
+		exchanges:  make(map[int]*exchange),
+		bodies:     make(map[int]*jsBody),
+		transports: make(map[*jsNode]*rest.Transport),
+	}
+}
+
+func (rr *restRegistry) newID() int {
+	rr.r.mu.Lock()
+	defer rr.r.mu.Unlock()
+	return rr.r.newID()
+}
+
+func (rr *restRegistry) handle(args []js.Value, what string) (int, error) {
+	return intArg(args, 0, what+" handle")
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Server
+
+// restServer is a JavaScript RestServer listening on a port.
+type restServer struct {
+	id        int
+	rr        *restRegistry
+	port      int
+	l         *node.Listener
+	srv       *rest.Server
+	onRequest js.Value // the router's dispatch: (head) => abort function
+}
+
+// restListen(node, port, dispatch) → server handle. Like netBind it binds at once, so that listen() throws
+// ERR_PORT_IN_USE and a fetch on the next line finds the port bound.
+func (rr *restRegistry) restListen(args []js.Value) (any, error) {
+	jn, err := rr.r.node(args)
+	if err != nil {
+		return nil, err
+	}
+	port, err := portArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	onRequest, err := funcArg(args, 2, "dispatch")
+	if err != nil {
+		return nil, err
+	}
+	l, err := jn.n.Listen(port)
+	if err != nil {
+		return nil, coded("smoke: listen", err)
+	}
+	s := &restServer{id: rr.newID(), rr: rr, port: port, l: l, onRequest: onRequest}
+	s.srv = &rest.Server{Handler: s}
+	rr.mu.Lock()
+	rr.servers[s.id] = s
+	rr.mu.Unlock()
+	go func() {
+		defer guard("a REST server")
+		_ = s.srv.Serve(l) // returns when closed, or when the node is disposed
+		rr.mu.Lock()
+		delete(rr.servers, s.id)
+		rr.mu.Unlock()
+	}()
+	return s.id, nil
+}
+
+// restClose(server) → boolean: stop serving. The port is free when it returns (Listener.Close only takes a lock);
+// the server's sockets close in the background.
+func (rr *restRegistry) restClose(args []js.Value) (any, error) {
+	id, err := rr.handle(args, "server")
+	if err != nil {
+		return nil, err
+	}
+	rr.mu.Lock()
+	s := rr.servers[id]
+	delete(rr.servers, id)
+	rr.mu.Unlock()
+	if s == nil {
+		return false, nil
+	}
+	s.l.Close()
+	go func() {
+		defer guard("closing a REST server")
+		_ = s.srv.Close()
+	}()
+	return true, nil
+}
+
+// resOp is one step of a response, queued by JavaScript for the handler goroutine.
+type resOp struct {
+	head   bool
+	status int
+	header []string // name, value, name, value, ...
+	data   []byte
+	end    bool
+	abort  bool
+}
+
+// exchange is one request being answered by JavaScript.
+type exchange struct {
+	id   int
+	wake chan struct{} // size 1: ops grew
+
+	mu       sync.Mutex
+	ops      []resOp
+	queued   int          // bytes in ops and in the Write in progress
+	drain    []*callbacks // waiting for queued < restLowWater
+	end      *callbacks   // settled when the end has been written
+	finished bool         // the handler is done: no more ops
+}
+
+// why the handler loop stopped.
+type exchangeEnd int
+
+const (
+	endNormal exchangeEnd = iota
+	endAbort              // res.abort(): cut the response
+	endGone               // the client went away, or a write failed
+)
+
+// ServeHTTP hands the request to the JavaScript router and writes what it answers.
+func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// pkg/rest recovers a handler's panic (and answers 500, or cuts the response); this only makes sure that a bug
+	// here is seen on the console, where a page's developer looks.
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				consoleError(fmt.Sprintf("smoke: internal error serving %s %s on port %d: %v", r.Method, r.URL.Path, s.port, p))
+			}
+			panic(p)
+		}
+	}()
+	rr := s.rr
+	ex := &exchange{id: rr.newID(), wake: make(chan struct{}, 1)}
+	var body *jsBody
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		body = rr.newBody(r.Body, nil, func(err error) error { return coded("smoke: rest: request body", err) })
+	}
+	rr.mu.Lock()
+	rr.exchanges[ex.id] = ex
+	rr.mu.Unlock()
+
+	end := endGone
+	defer func() {
+		rr.mu.Lock()
+		delete(rr.exchanges, ex.id)
+		rr.mu.Unlock()
+		ex.mu.Lock()
+		ex.finished = true
+		drain, endCB := ex.drain, ex.end
+		ex.drain, ex.end, ex.ops = nil, nil, nil
+		ex.mu.Unlock()
+		if body != nil {
+			body.cancel(errClientGone) // a request body is not readable after the handler returns
+		}
+		for _, c := range drain {
+			c.fail(coded("", errClientGone))
+		}
+		if endCB != nil {
+			endCB.fail(coded("", errClientGone))
+		}
+	}()
+
+	abort, err := jsx.Invoke(s.onRequest, requestHead(r, ex.id, body))
+	if err != nil {
+		consoleError(fmt.Sprintf("smoke: rest: dispatching %s %s:", r.Method, r.URL.Path), jsx.ErrorValue(err))
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	end = ex.serve(r.Context(), w)
+	switch end {
+	case endGone:
+		if abort.Type() == js.TypeFunction {
+			callback(abort, "smoke: rest: aborting a request")
+		}
+	case endAbort:
+		panic(http.ErrAbortHandler) // pkg/rest cuts the response, as net/http does
+	}
+}
+
+// requestHead is what the router gets for a request.
+func requestHead(r *http.Request, id int, body *jsBody) map[string]any {
+	uri := r.RequestURI
+	if uri == "" {
+		uri = r.URL.RequestURI()
+	}
+	addr, port := r.RemoteAddr, 0
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		if p, err := strconv.Atoi(addr[i+1:]); err == nil {
+			addr, port = addr[:i], p
+		}
+	}
+	bodyID := 0
+	if body != nil {
+		bodyID = body.id
+	}
+	return map[string]any{
+		"exchange":      id,
+		"method":        r.Method,
+		"url":           uri,
+		"host":          r.Host,
+		"headers":       flatHeader(r.Header),
+		"remoteAddress": addr,
+		"remotePort":    port,
+		"body":          bodyID,
+	}
+}
+
+// flatHeader returns h as [name, value, name, value, ...], in sorted name order.
+func flatHeader(h http.Header) []any {
+	out := make([]any, 0, 2*len(h))
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		for _, v := range h[k] {
+			out = append(out, k, v)
+		}
+	}
+	return out
+}
+
+// serve writes the queued ops until the end, an abort, or the client's going.
+func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEnd {
+	rc := http.NewResponseController(w)
+	for {
+		ex.mu.Lock()
+		ops := ex.ops
+		ex.ops = nil
+		ex.mu.Unlock()
+		if len(ops) == 0 {
+			select {
+			case <-ex.wake:
+				continue
+			case <-ctx.Done():
+				return endGone
+			}
+		}
+		for i, op := range ops {
+			ops[i] = resOp{}
+			if op.abort {
+				return endAbort
+			}
+			if op.head {
+				h := w.Header()
+				for j := 0; j+1 < len(op.header); j += 2 {
+					h.Add(op.header[j], op.header[j+1])
+				}
+				// Record streams and media are kinds of body pkg/rest marks in the head (rest.SetBodyKind,
+				// rest.NewRecordWriter): res.query() and res.mediastream() will set them here once the database
+				// and media APIs exist. Everything JavaScript sends today is bytes.
+				w.WriteHeader(op.status)
+			}
+			if len(op.data) > 0 {
+				_, err := w.Write(op.data)
+				ex.wrote(len(op.data))
+				if err != nil {
+					return endGone
+				}
+			}
+			if op.end {
+				ex.mu.Lock()
+				c := ex.end
+				ex.end = nil
+				ex.mu.Unlock()
+				c.ok(nil) // pkg/rest sends the end when the handler returns, right after this
+				return endNormal
+			}
+		}
+		ex.mu.Lock()
+		idle := len(ex.ops) == 0
+		ex.mu.Unlock()
+		if idle {
+			// Nothing more queued: send what pkg/rest buffered (a streamed head, a chunk), not wait for more.
+			if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				return endGone
+			}
+		}
+	}
+}
+
+// wrote accounts for n bytes written and wakes the writers waiting for room.
+func (ex *exchange) wrote(n int) {
+	ex.mu.Lock()
+	ex.queued -= n
+	var ready []*callbacks
+	if ex.queued < restLowWater {
+		ready, ex.drain = ex.drain, nil
+	}
+	ex.mu.Unlock()
+	for _, c := range ready {
+		c.ok(nil)
+	}
+}
+
+func (rr *restRegistry) exchange(args []js.Value) (*exchange, error) {
+	id, err := rr.handle(args, "exchange")
+	if err != nil {
+		return nil, err
+	}
+	rr.mu.Lock()
+	ex := rr.exchanges[id]
+	rr.mu.Unlock()
+	if ex == nil {
+		return nil, coded("", errClientGone)
+	}
+	return ex, nil
+}
+
+// restRespond(exchange, status?, headers?, chunk?, end, resolve?, reject?) → boolean: queue the next part of a
+// response: the head (when status is a number), a chunk of the body, and the end (settling resolve or reject
+// once written). It returns whether there is room for more (false: wait with restDrain). Throws ERR_ABORTED once
+// the client has gone.
+func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
+	ex, err := rr.exchange(args)
+	if err != nil {
+		return nil, err
+	}
+	var op resOp
+	if s := arg(args, 1); !s.IsUndefined() {
+		if op.status, err = intArg(args, 1, "status"); err != nil {
+			return nil, err
+		}
+		if op.status < 200 || op.status > 999 {
+			return nil, rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
+		}
+		op.head = true
+		h := arg(args, 2)
+		if h.Type() != js.TypeObject {
+			return nil, typeError("headers must be an array")
+		}
+		n := h.Length()
+		op.header = make([]string, n)
+		for i := range n {
+			op.header[i] = h.Index(i).String()
+		}
+	}
+	if c := arg(args, 3); !c.IsUndefined() && !c.IsNull() {
+		if op.data, err = jsx.Bytes(c); err != nil {
+			return nil, typeError("a body chunk must be bytes")
+		}
+	}
+	op.end = arg(args, 4).Truthy()
+	var cb *callbacks
+	if op.end {
+		cb = callbacksArg(args, 5)
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.finished {
+		return nil, coded("", errClientGone)
+	}
+	ex.ops = append(ex.ops, op)
+	ex.queued += len(op.data)
+	if cb != nil {
+		ex.end = cb
+	}
+	notify(ex.wake)
+	return ex.queued < restHighWater, nil
+}
+
+// restDrain(exchange, resolve, reject): settle when the response has room for more (at once if it has), or has
+// failed.
+func (rr *restRegistry) restDrain(args []js.Value) (any, error) {
+	ex, err := rr.exchange(args)
+	if err != nil {
+		return nil, err
+	}
+	cb := callbacksArg(args, 1)
+	if cb == nil {
+		return nil, typeError("restDrain needs resolve and reject")
+	}
+	ex.mu.Lock()
+	switch {
+	case ex.finished:
+		ex.mu.Unlock()
+		return nil, coded("", errClientGone)
+	case ex.queued < restHighWater:
+		ex.mu.Unlock()
+		cb.ok(nil)
+	default:
+		ex.drain = append(ex.drain, cb)
+		ex.mu.Unlock()
+	}
+	return nil, nil
+}
+
+// restAbort(exchange): cut the response after what is queued so far.
+func (rr *restRegistry) restAbort(args []js.Value) (any, error) {
+	ex, err := rr.exchange(args)
+	if err != nil {
+		return nil, nil // gone already
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if !ex.finished {
+		ex.ops = append(ex.ops, resOp{abort: true})
+		notify(ex.wake)
+	}
+	return nil, nil
+}

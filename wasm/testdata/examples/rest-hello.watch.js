@@ -1,0 +1,2 @@
+// Test instrumentation, not part of the example: report what the fetch got.
+console.log(`watch: text ${text}`)
