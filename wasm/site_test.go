@@ -132,29 +132,115 @@ func TestSitePages(t *testing.T) {
 		}
 	}
 
-	pages := []struct{ name, ready, what string }{
-		{"index.html", `document.getElementById('status').textContent.startsWith('The hub is up')`, "the hub check"},
+	pages := []struct {
+		name, ready, what string
+		then              func(*testing.T, *browser.Page) // what else to check once ready, if anything
+	}{
+		{"index.html", `document.getElementById('status').textContent.startsWith('The hub is up')`, "the hub check", nil},
 		// The example's four sockets: three open, socket2 (node1's own localhost) fails with 4404; node0 accepts three.
 		{"sockets.html", `['socket0', 'socket1', 'socket3'].every(s => document.querySelector('[data-socket=' + s + ']')?.dataset.state === 'open')
 			&& document.querySelector('[data-socket=socket2]')?.dataset.state === 'closed'
 			&& document.querySelector('[data-socket=socket2] .events').textContent.includes('ERR_PORT_NOT_LISTENING')
 			&& document.querySelector('[data-socket=socket2] .events').textContent.includes('close 4404')
 			&& document.getElementById('accepted').dataset.count === '3'
-			&& document.getElementById('addresses').textContent === 'node0 0.0.0.1, node1 0.0.0.2'`, "the example's sockets"},
+			&& document.getElementById('addresses').textContent === 'node0 0.0.0.1, node1 0.0.0.2'`, "the example's sockets", nil},
 		{"chat.html", `document.getElementById('address').dataset.address !== ''
-			&& !document.querySelector('#connect button').disabled`, "an address from the hub"},
+			&& !document.querySelector('#connect button').disabled`, "an address from the hub", nil},
 		{"network.html", `document.getElementById('summary').dataset.nodes === '3'
-			&& document.querySelector('#sockets [data-socket="1"]')?.dataset.state === 'open'`, "three nodes and a socket"},
+			&& document.querySelector('#sockets [data-socket="1"]')?.dataset.state === 'open'`, "three nodes and a socket", nil},
+		// The seed's two REST examples show what they fetched (hello world; the host's page by its address, as
+		// text/html), and the playground's nodes have their addresses; then the playground takes a few requests.
+		{"rest.html", `document.getElementById('hello-result').dataset.state === 'done'
+			&& document.getElementById('hello').textContent === 'hello world'
+			&& document.getElementById('addresses-result').dataset.state === 'done'
+			&& document.getElementById('addresses-content').textContent === '<h1>hello world</h1>'
+			&& document.getElementById('addresses-type').textContent.startsWith('text/html')
+			&& document.getElementById('addresses-status').textContent === '200'
+			&& document.querySelector('#addresses-rendered h1')?.textContent === 'hello world'
+			&& !document.getElementById('send').disabled`, "the REST examples' results and the playground", restPlayground},
 	}
 	for _, pg := range pages {
 		t.Run(pg.name, func(t *testing.T) {
 			t.Parallel()
 			p := openPage(t, b, root+"/"+pg.name)
 			waitJS(t, p, 2*time.Minute, pg.what, pg.ready)
+			if pg.then != nil {
+				pg.then(t, p)
+			}
 			time.Sleep(time.Second) // an error that comes late would come now
 			noProblems(t, p.Console())
 		})
 	}
+}
+
+// restPlayground makes requests with the REST page's playground form and checks what it shows: a route with a
+// parameter and a query, a JSON body echoed, a streamed body, a big body with its progress, and a 404.
+func restPlayground(t *testing.T, p *browser.Page) {
+	t.Helper()
+	host := attr(t, p, "#host-address", "data-address")
+	request := func(method, path, body string) {
+		t.Helper()
+		do(t, p, fmt.Sprintf(`document.getElementById('method').value = %q; document.getElementById('path').value = %q;
+			document.getElementById('body').value = %q; document.getElementById('send').click()`, method, path, body))
+	}
+	response := func(what, status, cond string) {
+		t.Helper()
+		waitJS(t, p, 2*time.Minute, what, `(d => d.state === 'done' && d.status === '`+status+`')(document.getElementById('response').dataset)
+			&& !document.getElementById('send').disabled && (`+cond+`)`)
+	}
+	shown := `document.getElementById('response-body').textContent`
+	header := func(name, prefix string) string {
+		return fmt.Sprintf(`[...document.querySelectorAll('#response-headers tr')].some(tr => tr.cells[0].textContent === %q && tr.cells[1].textContent.startsWith(%q))`, name, prefix)
+	}
+
+	request("GET", "/hello/smoke?greeting=hi", "")
+	response("GET /hello/smoke?greeting=hi", "200", shown+` === 'hi, smoke!'
+		&& document.getElementById('response').dataset.url === 'rest://`+host+`/hello/smoke?greeting=hi'
+		&& `+header("content-type", "text/plain"))
+	if got := evaluate[string](t, p, 30*time.Second, `document.querySelector('#hostlog li')?.dataset.url ?? ''`); got != "/hello/smoke?greeting=hi" {
+		t.Errorf("the host log's last request: %q, want /hello/smoke?greeting=hi", got)
+	}
+
+	request("POST", "/echo", `{"hello": "smoke", "n": 1}`)
+	response("POST /echo", "200", `(() => { try { return JSON.stringify(JSON.parse(`+shown+`)) === '{"hello":"smoke","n":1}' } catch { return false } })()`)
+
+	request("GET", "/stream", "")
+	response("GET /stream", "200", shown+`.startsWith('line 1 of 10') && `+shown+`.endsWith('done\n')`)
+
+	request("GET", "/big?mib=2", "")
+	response("GET /big?mib=2", "200", `document.getElementById('response').dataset.bytes === '2097152'
+		&& document.getElementById('progress').value === 2097152 && document.getElementById('progress').max === 2097152`)
+
+	request("GET", "/missing", "")
+	response("GET /missing", "404", "true")
+}
+
+// TestSiteRESTAcrossTabs checks the REST playground across two tabs on the hub: one tab's host registers a
+// hostname, and the other tab's client fetches a route from it by that name.
+func TestSiteRESTAcrossTabs(t *testing.T) {
+	t.Parallel()
+	root := serveSite(t)
+	b := browser.New(t)
+	const wait = 2 * time.Minute
+	ready := `!document.getElementById('send').disabled`
+	host := openPage(t, b, root+"/rest.html")
+	client := openPage(t, b, root+"/rest.html")
+	waitJS(t, host, wait, "the host tab's playground", ready)
+	waitJS(t, client, wait, "the client tab's playground", ready)
+
+	do(t, host, `document.getElementById('hostname').value = 'rest-tab'; document.querySelector('#register button').click()`)
+	waitJS(t, host, wait, "the hostname registered", `document.getElementById('registered').dataset.hostname === 'rest-tab'`)
+	do(t, client, `document.getElementById('method').value = 'GET'; document.getElementById('path').value = 'rest://rest-tab/hello/tab?greeting=hey';
+		document.getElementById('send').click()`)
+	waitJS(t, client, wait, "the other tab's answer", `(d => d.state === 'done' && d.status === '200')(document.getElementById('response').dataset)
+		&& document.getElementById('response-body').textContent === 'hey, tab!'`)
+	// The host tab's log shows the request, from the client tab's client node.
+	from := attr(t, client, "#client-address", "data-address")
+	waitJS(t, host, wait, "the request in the host tab's log", fmt.Sprintf(`[...document.querySelectorAll('#hostlog li')].some(li =>
+		li.dataset.url === '/hello/tab?greeting=hey' && li.dataset.from === %q)`, from))
+
+	noProblems(t, host.Console())
+	noProblems(t, client.Console())
 }
 
 // TestSiteNetworkView checks the network view's picture against what its buttons did: the three nodes it starts

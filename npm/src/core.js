@@ -13,8 +13,8 @@ import { restClasses } from './rest.js'
 
 /**
  * Loads Smoke's wasm and returns the namespace { Node, PageHub, NetworkHub, Socket, SocketServer }. Go's
- * wasm_exec.js must have run first (it defines globalThis.Go). source is the URL of smoke.wasm, a Response (or a
- * promise of one) for it, or its bytes.
+ * wasm_exec.js must have run first (it defines globalThis.Go). source is the URL of smoke.wasm, a Response for it,
+ * its compiled WebAssembly.Module (or a promise of either), or its bytes.
  */
 export async function load(source) {
   if (typeof Go !== 'function') {
@@ -42,6 +42,9 @@ async function instantiate(source, imports) {
     return (await WebAssembly.instantiate(source, imports)).instance
   }
   const response = await (typeof source === 'string' || source instanceof URL ? fetch(source) : source)
+  if (response instanceof WebAssembly.Module) {
+    return WebAssembly.instantiate(response, imports) // compiled ahead by the caller (index.js does)
+  }
   if (!response.ok) {
     throw new Error(`smoke: fetching ${response.url || 'smoke.wasm'}: HTTP ${response.status}`)
   }

@@ -67,7 +67,7 @@ type step struct{ from, to, what string }
 
 var (
 	smokeSteps = []step{
-		{"start", "fetch", "module graph (index.js, core.js, wasm_exec.js)"},
+		{"start", "fetch", "index.js (its other modules then load while smoke.wasm compiles)"},
 		{"fetch", "compiled", "fetch + compileStreaming"},
 		{"compiled", "instantiated", "instantiate"},
 		{"run", "main", "Go runtime + package init (with V8's lazy compilation of what they run)"},
@@ -246,7 +246,7 @@ func (e *env) wasmColdStart(ctx context.Context, smokeWasm, emptyWasm string) er
 			streamed++
 		}
 	}
-	e.note("instantiateStreaming: used by the loader in %d of %d runs (Content-Type application/wasm)", streamed, len(smoke))
+	e.note("streaming compilation: used by the loader in %d of %d runs (Content-Type application/wasm)", streamed, len(smoke))
 	e.note("no code cache: a new browser context per run and Cache-Control: no-store, so V8 compiles every run afresh")
 	if busy > 0.5 {
 		e.note("other processes kept %.2f cores busy during the cold starts: they are not reliable", busy)
