@@ -834,6 +834,17 @@ func (h socketHandler) Frame(b []byte) {
 			s.rxInMsg, s.rxRemaining = false, 0
 		}
 		s.recvCredit -= cost
+		if f.Type == frame.Start && !s.rxInMsg && s.unprocessed == 0 {
+			// A whole message, and nothing before it waits for the loop: it goes to the readers from here, as the
+			// loop would have put it (process), which saves a goroutine hand-off per message.
+			typ := MessageBinary
+			if f.Kind == frame.Text {
+				typ = MessageText
+			}
+			s.pushLocked(typ, f.Payload)
+			s.notePeakLocked()
+			return
+		}
 		s.unprocessed += cost
 		s.notePeakLocked()
 		s.inbox = append(s.inbox, b)

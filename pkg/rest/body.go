@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -149,9 +150,11 @@ func (b *responseBody) Close() error {
 	if b.closed.Swap(true) {
 		return nil
 	}
-	b.ex.abort(fmt.Errorf("rest: response body closed before its end"))
+	b.ex.abort(errClosedEarly) // a no-op if the end arrived
 	return nil
 }
+
+var errClosedEarly = errors.New("rest: response body closed before its end")
 
 func bodyKind(resp *http.Response) Kind {
 	if b, ok := resp.Body.(*responseBody); ok {

@@ -16,23 +16,38 @@ import (
 	"github.com/smokenet/smoke/pkg/rest/internal/wire"
 )
 
-// conn serves the requests of one accepted socket, one at a time. Its reader goroutine (serve) reads every message
-// the client sends: a request head starts a handler goroutine, body data feeds that request's body, demand feeds its
-// record stream. It keeps reading while the handler runs, so a client that closes the socket (it cancelled, or went
-// away) cancels the handler's context at once.
+// conn serves the requests of one accepted socket, one at a time. Exactly one goroutine at a time is its reader: it
+// reads every message the client sends. A request head starts the handler, body data feeds that request's body,
+// demand feeds its record stream. The reader keeps reading while a handler runs, so a client that closes the socket
+// (it cancelled, or went away) cancels the handler's context at once.
+//
+// A request whose body came whole with its head (most do) is handled on the reader goroutine itself: handing it to a
+// new goroutine costs more than a small request's whole exchange (a wake-up of another thread, natively). Should
+// the handler still run after watchDelay, or wait for record demand, a new goroutine takes over reading (takeOver),
+// and the handler's goroutine ends when the handler returns.
 type conn struct {
 	srv    *Server
 	sock   *node.Socket
 	remote string
 	// timer closes a socket that waits too long for a head: ReadHeaderTimeout for the first, IdleTimeout after.
 	timer *time.Timer
+	// watch hands reading to a new goroutine when a handler run by the reader takes longer than watchDelay.
+	watch *time.Timer
 
-	mu     sync.Mutex
-	ex     *exchange // the request in progress, nil between requests
-	served bool      // a request has arrived (the timer now means idleness)
+	mu       sync.Mutex
+	ex       *exchange // the request in progress, nil between requests
+	served   bool      // a request has arrived (the timer now means idleness)
+	inlineEx *exchange // the request whose handler the reader is running, until another goroutine takes over
+	reader   int       // counts handovers: which read loop holds the reader role
+	// The last response's buffers, small ones only, for the next response to reuse.
+	spareBuf, spareMsg []byte
 
 	closeOnce sync.Once
 }
+
+// watchDelay is how long a handler may run on the reader goroutine before another goroutine starts reading: the
+// longest a client's close can wait to cancel the handler.
+const watchDelay = time.Millisecond
 
 // exchange is one request and its response.
 type exchange struct {
@@ -48,10 +63,15 @@ type exchange struct {
 
 	// Reader goroutine only.
 	declared, received int64
+
+	handedOff bool // under c.mu: another goroutine took over reading while this handler ran on the reader
 }
 
 // errStop ends the reader loop after it already answered and closed the socket.
 var errStop = errors.New("rest: socket closed after an error response")
+
+// errHandedOff ends a goroutine's reader loop once another goroutine took over reading.
+var errHandedOff = errors.New("rest: another goroutine reads the socket now")
 
 func newConn(s *Server, sock *node.Socket) *conn {
 	c := &conn{srv: s, sock: sock}
@@ -62,25 +82,53 @@ func newConn(s *Server, sock *node.Socket) *conn {
 }
 
 func (c *conn) serve() {
-	defer c.srv.removeConn(c)
+	c.timer = time.AfterFunc(c.srv.readHeaderTimeout(), c.timeout)
+	c.read(0)
+}
+
+// read is the reader loop, run by serve's goroutine and then by any goroutine that takes over reading; reader is
+// c.reader when it took over.
+func (c *conn) read(reader int) {
+	ended, handedOff := false, false
 	defer func() {
+		if handedOff {
+			return // the socket is the new reader's
+		}
+		c.mu.Lock()
+		mine := c.reader == reader
+		if mine {
+			c.inlineEx = nil
+		}
+		c.mu.Unlock()
 		// Nothing below should panic on peer input; this is the last guard (DESIGN.md decision 6).
 		if p := recover(); p != nil {
 			c.srv.logger().Error("rest: panic serving socket", "remote", c.remote, "panic", p, "stack", string(debug.Stack()))
 			c.lost(fmt.Errorf("rest: internal error: %v", p))
+		} else if !ended && mine {
+			// A handler run on this goroutine called runtime.Goexit; its response was completed as if it had
+			// returned. Reading goes on elsewhere.
+			go c.read(reader)
+			return
+		}
+		if mine {
+			c.srv.removeConn(c)
 		}
 	}()
-	c.timer = time.AfterFunc(c.srv.readHeaderTimeout(), c.timeout)
 	for {
 		_, msg, err := c.sock.Read(context.Background())
 		if err == nil {
 			err = c.handle(msg)
+			if errors.Is(err, errHandedOff) {
+				handedOff = true
+				return
+			}
 			if err != nil && !errors.Is(err, errStop) {
 				c.srv.logger().Warn("rest: closing socket", "remote", c.remote, "err", err)
 				c.closeWith(node.StatusProtocolError, err.Error())
 			}
 		}
 		if err != nil {
+			ended = true
 			c.lost(err)
 			return
 		}
@@ -180,15 +228,72 @@ func (c *conn) onRequest(msg []byte) error {
 	}
 	ex.req = r.WithContext(ctx)
 	ex.w = newResponse(ex)
+	if end {
+		return c.runInline(ex)
+	}
 	c.mu.Lock()
 	c.ex = ex
 	c.mu.Unlock()
 	go ex.run()
-	if !end && len(body) > 0 {
+	if len(body) > 0 {
 		ex.received = int64(len(body))
 		ex.body.deliver(body)
 	}
 	return nil
+}
+
+// runInline runs the handler of a request that came whole on the reader goroutine (see conn). It returns
+// errHandedOff if another goroutine took over reading meanwhile.
+func (c *conn) runInline(ex *exchange) error {
+	c.mu.Lock()
+	c.ex, c.inlineEx = ex, ex
+	c.mu.Unlock()
+	if c.watch == nil {
+		c.watch = time.AfterFunc(watchDelay, c.takeOver)
+	} else {
+		c.watch.Reset(watchDelay)
+	}
+	ex.run()
+	c.mu.Lock()
+	handedOff := ex.handedOff
+	if !handedOff {
+		c.inlineEx = nil // a callback that fires anyway finds no handler to take over from
+	}
+	c.mu.Unlock()
+	if handedOff {
+		return errHandedOff // and the timer is the new reader's
+	}
+	c.watch.Stop()
+	return nil
+}
+
+// releaseReader is called on behalf of a handler that runs on the reader goroutine and will not return soon: it
+// takes the reader role from that goroutine, if it still has it, and returns the new reader's number for read.
+func (c *conn) releaseReader() (reader int, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ex := c.inlineEx
+	if ex == nil {
+		return 0, false
+	}
+	ex.handedOff = true
+	c.inlineEx = nil
+	c.reader++
+	return c.reader, true
+}
+
+// takeOver is the watch timer's callback: the handler is taking a while, so this goroutine becomes the reader.
+func (c *conn) takeOver() {
+	if reader, ok := c.releaseReader(); ok {
+		c.read(reader)
+	}
+}
+
+// needReader starts a reader for a handler that is about to wait for the client (record demand).
+func (c *conn) needReader() {
+	if reader, ok := c.releaseReader(); ok {
+		go c.read(reader)
+	}
 }
 
 func (c *conn) onData(msg []byte) error {
@@ -318,6 +423,9 @@ func (c *conn) closeNow() {
 func (c *conn) lost(err error) {
 	if c.timer != nil {
 		c.timer.Stop()
+	}
+	if c.watch != nil {
+		c.watch.Stop()
 	}
 	c.mu.Lock()
 	ex := c.ex

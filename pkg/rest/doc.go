@@ -17,7 +17,9 @@
 // # Cancellation
 //
 // Cancelling a request's context, or closing its response body before the end, closes the socket: the server
-// cancels the handler's r.Context() as soon as it sees the socket go, and the socket is never reused. A client that
+// cancels the handler's r.Context() as soon as it sees the socket go, and the socket is never reused. (A request
+// that came whole is handled on the goroutine that reads its socket, which saves a hand-off per request; a handler
+// that is still running a millisecond later gets a new reader goroutine, so a close reaches it then at the latest.) A client that
 // disappears (its node closes, or the peer connection fails) cancels its handlers' contexts the same way.
 //
 // # Body kinds

@@ -28,7 +28,10 @@ type clientExchange struct {
 }
 
 func newClientExchange(pc *clientConn, ctx context.Context, reqEnded bool) *clientExchange {
-	ex := &clientExchange{pc: pc, ctx: ctx, reqEnded: reqEnded}
+	ex := &clientExchange{pc: pc, ctx: ctx, reqEnded: reqEnded, stop: noStop}
+	if ctx.Done() == nil {
+		return ex // it cannot be cancelled (context.Background, as http.Client's Get uses)
+	}
 	// Cancelling the request closes the socket at once: the server sees it and cancels the handler. (stop is set
 	// under mu because the callback may run at once, on another goroutine.)
 	ex.mu.Lock()
@@ -36,6 +39,8 @@ func newClientExchange(pc *clientConn, ctx context.Context, reqEnded bool) *clie
 	ex.mu.Unlock()
 	return ex
 }
+
+func noStop() bool { return false }
 
 func (ex *clientExchange) requestEnded() {
 	ex.mu.Lock()

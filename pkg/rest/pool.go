@@ -11,7 +11,7 @@ import (
 // one when MaxConnsPerHost are busy.
 type pool struct {
 	mu    sync.Mutex
-	hosts map[string]*hostConns
+	hosts map[hostKey]*hostConns
 }
 
 type hostConns struct {
@@ -22,9 +22,9 @@ type hostConns struct {
 
 // A waiter receives an idle socket, or nil: a slot to dial a new one in (counted in open already).
 
-func (p *pool) host(key string) *hostConns {
+func (p *pool) host(key hostKey) *hostConns {
 	if p.hosts == nil {
-		p.hosts = make(map[string]*hostConns)
+		p.hosts = make(map[hostKey]*hostConns)
 	}
 	h := p.hosts[key]
 	if h == nil {
@@ -35,7 +35,7 @@ func (p *pool) host(key string) *hostConns {
 }
 
 // get returns an idle socket to address:port, or dials one, or waits for one of the two to be possible.
-func (p *pool) get(ctx context.Context, t *Transport, key, address string, port int) (*clientConn, error) {
+func (p *pool) get(ctx context.Context, t *Transport, key hostKey) (*clientConn, error) {
 	p.mu.Lock()
 	h := p.host(key)
 	if n := len(h.idle); n > 0 {
@@ -49,7 +49,7 @@ func (p *pool) get(ctx context.Context, t *Transport, key, address string, port 
 	if h.open < t.maxConnsPerHost() {
 		h.open++
 		p.mu.Unlock()
-		return p.dial(ctx, t, key, address, port)
+		return p.dial(ctx, t, key)
 	}
 	w := make(chan *clientConn, 1)
 	h.waiters = append(h.waiters, w)
@@ -58,7 +58,7 @@ func (p *pool) get(ctx context.Context, t *Transport, key, address string, port 
 	select {
 	case pc := <-w:
 		if pc == nil {
-			return p.dial(ctx, t, key, address, port)
+			return p.dial(ctx, t, key)
 		}
 		pc.reused = true
 		return pc, nil
@@ -80,8 +80,8 @@ func (p *pool) get(ctx context.Context, t *Transport, key, address string, port 
 	}
 }
 
-func (p *pool) dial(ctx context.Context, t *Transport, key, address string, port int) (*clientConn, error) {
-	sock, err := t.Node.Dial(ctx, address, port)
+func (p *pool) dial(ctx context.Context, t *Transport, key hostKey) (*clientConn, error) {
+	sock, err := t.Node.Dial(ctx, key.address, key.port)
 	if err != nil {
 		p.release(key)
 		return nil, err
@@ -132,7 +132,7 @@ func (p *pool) expire(pc *clientConn) {
 }
 
 // release gives up the slot of a socket that closed (or was never opened): a waiter may dial in its place.
-func (p *pool) release(key string) {
+func (p *pool) release(key hostKey) {
 	p.mu.Lock()
 	h := p.host(key)
 	if len(h.waiters) > 0 {

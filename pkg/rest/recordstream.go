@@ -72,6 +72,9 @@ func (rw *recordWriter) write(ctx context.Context, v any) error {
 	if r.err != nil {
 		return r.err
 	}
+	if r.ended {
+		return errors.New("rest: record write after the response ended")
+	}
 	if !r.wroteHeader {
 		r.WriteHeader(http.StatusOK)
 	}
@@ -85,6 +88,7 @@ func (rw *recordWriter) write(ctx context.Context, v any) error {
 		if ok {
 			break
 		}
+		r.ex.c.needReader() // the demand comes through the reader
 		select {
 		case <-r.demand:
 		case <-ctx.Done():
@@ -93,7 +97,7 @@ func (rw *recordWriter) write(ctx context.Context, v any) error {
 			return fmt.Errorf("rest: record stream: %w", context.Cause(r.ex.ctx))
 		}
 	}
-	r.buf = append(r.buf[:0], data...) // one record per message (SPEC.md §4)
+	r.buf = append(r.buf[:dataHead], data...) // one record per message (SPEC.md §4)
 	return r.send(false)
 }
 
@@ -115,7 +119,7 @@ func (rw *recordWriter) close() error {
 	if !r.wroteHeader {
 		r.WriteHeader(http.StatusOK)
 	}
-	r.buf = r.buf[:0]
+	r.buf = r.buf[:dataHead]
 	return r.send(true)
 }
 

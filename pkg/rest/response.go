@@ -14,6 +14,13 @@ import (
 // less per byte (the socket splits them into 16 KiB frames anyway); the socket's flow control paces them.
 const chunkSize = 128 << 10
 
+// dataHead is the room the body buffer keeps in front of the body bytes: a chunk after the head goes out as a data
+// message encoded in place, not copied into another buffer first.
+const dataHead = wire.DataHeadLen
+
+// keepBuf is the largest buffer a socket keeps for its next response; bigger ones (a large body's) are dropped.
+const keepBuf = 4 << 10
+
 // response is the http.ResponseWriter of one exchange. It buffers the body so that a small response, head, body
 // and end, goes out as one message when the handler returns.
 type response struct {
@@ -28,8 +35,8 @@ type response struct {
 	kind        byte
 	window      int64
 
-	buf      []byte // body bytes not sent yet
-	msg      []byte // encoding buffer, reused
+	buf      []byte // dataHead bytes of room, then the body bytes not sent yet
+	msg      []byte // encoding buffer of the head's message
 	written  int64  // body bytes the handler wrote
 	declared int64  // the handler's Content-Length, -1 if none
 	err      error  // first send error; the socket is failing
@@ -46,7 +53,34 @@ var (
 )
 
 func newResponse(ex *exchange) *response {
-	return &response{ex: ex, header: make(http.Header), declared: -1, isHead: ex.req.Method == http.MethodHead}
+	w := &response{ex: ex, header: make(http.Header), declared: -1, isHead: ex.req.Method == http.MethodHead}
+	c := ex.c
+	c.mu.Lock()
+	w.buf, w.msg = c.spareBuf, c.spareMsg
+	c.spareBuf, c.spareMsg = nil, nil
+	c.mu.Unlock()
+	if cap(w.buf) < dataHead {
+		w.buf = make([]byte, dataHead, 512)
+	}
+	w.buf = w.buf[:dataHead]
+	return w
+}
+
+// pending returns the body bytes not sent yet.
+func (w *response) pending() []byte { return w.buf[dataHead:] }
+
+// giveBack returns the response's buffers to the socket for the next response, once the last message went out.
+func (w *response) giveBack() {
+	c := w.ex.c
+	c.mu.Lock()
+	if cap(w.buf) <= keepBuf {
+		c.spareBuf = w.buf
+	}
+	if cap(w.msg) <= keepBuf {
+		c.spareMsg = w.msg
+	}
+	c.mu.Unlock()
+	w.buf, w.msg = nil, nil
 }
 
 func (w *response) Header() http.Header { return w.header }
@@ -100,10 +134,14 @@ func (w *response) Write(p []byte) (int, error) {
 	}
 	n := len(p)
 	for len(p) > 0 {
-		k := min(len(p), chunkSize-len(w.buf))
+		k := min(len(p), chunkSize-len(w.pending()))
+		if len(w.buf)+k > cap(w.buf) && len(w.pending())+len(p) >= chunkSize {
+			// A chunk's worth is coming: grow once to a whole chunk rather than step by step.
+			w.buf = append(make([]byte, 0, dataHead+chunkSize), w.buf...)
+		}
 		w.buf = append(w.buf, p[:k]...)
 		p = p[k:]
-		if len(w.buf) >= chunkSize {
+		if len(w.pending()) >= chunkSize {
 			if err := w.send(false); err != nil {
 				return n - len(p), err
 			}
@@ -125,7 +163,7 @@ func (w *response) FlushError() error {
 	if w.err != nil {
 		return w.err
 	}
-	if w.headSent && len(w.buf) == 0 {
+	if w.headSent && len(w.pending()) == 0 {
 		return nil
 	}
 	return w.send(false)
@@ -146,31 +184,36 @@ func (w *response) send(end bool) error {
 		case w.kind == wire.KindRecords:
 			h.Window = uint64(w.window)
 		case end:
-			h.ContentLength = int64(len(w.buf))
+			h.ContentLength = int64(len(w.pending()))
 		default:
 			h.ContentLength = w.declared
 		}
-		if _, ok := w.header["Content-Type"]; !ok && len(w.buf) > 0 && w.kind == wire.KindBytes {
-			w.header.Set("Content-Type", http.DetectContentType(w.buf)) // as net/http does
+		if _, ok := w.header["Content-Type"]; !ok && len(w.pending()) > 0 && w.kind == wire.KindBytes {
+			w.header.Set("Content-Type", http.DetectContentType(w.pending())) // as net/http does
 		}
-		msg = wire.AppendResponse(w.msg[:0], &h, end, w.buf)
+		msg = wire.AppendResponse(w.msg[:0], &h, end, w.pending())
+		w.msg = msg
 		w.headSent = true
 	} else {
-		msg = wire.AppendData(w.msg[:0], end, w.buf)
+		wire.AppendData(w.buf[:0], end, nil) // in the room in front of the body bytes
+		msg = w.buf
 	}
-	w.msg = msg
-	w.buf = w.buf[:0]
 	idle := false
 	if end {
 		w.ended = true
 		idle = w.ex.responseEnding()
 	}
-	if err := w.ex.c.sock.Write(w.ex.ctx, node.MessageBinary, msg); err != nil {
+	err := w.ex.c.sock.Write(w.ex.ctx, node.MessageBinary, msg)
+	w.buf = w.buf[:dataHead] // the socket is done with msg
+	if err != nil {
 		w.err = fmt.Errorf("rest: sending response: %w", err)
 		return w.err
 	}
 	if idle && w.ex.c.srv.shuttingDown() { // (the idle timer is already armed)
 		w.ex.c.closeWith(node.StatusGoingAway, "rest: server shutting down")
+	}
+	if end {
+		w.giveBack()
 	}
 	return nil
 }
@@ -197,8 +240,8 @@ func (w *response) fail(status int) bool {
 	}
 	w.header = http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "X-Content-Type-Options": {"nosniff"}}
 	w.status, w.wroteHeader, w.kind, w.declared = status, true, wire.KindBytes, -1
-	w.buf = append(w.buf[:0], http.StatusText(status)+"\n"...)
-	w.written = int64(len(w.buf))
+	w.buf = append(w.buf[:dataHead], http.StatusText(status)+"\n"...)
+	w.written = int64(len(w.pending()))
 	return true
 }
 

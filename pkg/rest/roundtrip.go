@@ -18,7 +18,10 @@ import (
 const inlineMax = 64 << 10
 
 // hostKey is what the pool groups sockets by.
-type hostKey = string
+type hostKey struct {
+	address string
+	port    int
+}
 
 // retryableError is a failure on a reused socket before any of the response arrived: the server had closed the
 // idle socket. The request is sent again on a new one, if its body can be sent again.
@@ -54,7 +57,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 		port = n
 	}
-	key := address + ":" + strconv.Itoa(port)
+	key := hostKey{address, port}
 	head := wire.RequestHead{Method: req.Method, Target: req.URL.RequestURI(), Host: req.Host, Header: req.Header}
 	if head.Method == "" {
 		head.Method = http.MethodGet
@@ -94,7 +97,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 
 	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
-		pc, err := t.pool.get(ctx, t, key, address, port)
+		pc, err := t.pool.get(ctx, t, key)
 		if err != nil {
 			if stream != nil {
 				stream.Close()
@@ -179,7 +182,7 @@ func (pc *clientConn) roundTrip(req *http.Request, head *wire.RequestHead, end b
 		h.Header = make(http.Header)
 	}
 	resp := &http.Response{
-		Status:        strconv.Itoa(h.Status) + " " + http.StatusText(h.Status),
+		Status:        statusLine(h.Status),
 		StatusCode:    h.Status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
@@ -211,4 +214,22 @@ func (pc *clientConn) roundTrip(req *http.Request, head *wire.RequestHead, end b
 func isClosed(err error) bool {
 	var ce node.CloseError
 	return errors.As(err, &ce) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// statusLines are the Status strings of the responses that have a status text, made once.
+var statusLines = func() (s [600]string) {
+	for code := range s {
+		if text := http.StatusText(code); text != "" {
+			s[code] = strconv.Itoa(code) + " " + text
+		}
+	}
+	return s
+}()
+
+// statusLine is an http.Response's Status for code, as net/http makes it: "200 OK".
+func statusLine(code int) string {
+	if code < len(statusLines) && statusLines[code] != "" {
+		return statusLines[code]
+	}
+	return strconv.Itoa(code) + " " + http.StatusText(code)
 }

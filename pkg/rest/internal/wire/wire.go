@@ -108,6 +108,10 @@ func AppendResponse(dst []byte, h *ResponseHead, end bool, body []byte) []byte {
 	return append(dst, body...)
 }
 
+// DataHeadLen is how long a data message is before its body bytes. A sender that keeps this much room in front of
+// a chunk encodes the message in place, without copying the chunk: AppendData(buf[:0], end, nil), then send buf.
+const DataHeadLen = 2
+
 // AppendData appends a data message carrying body, the end of the body if end is set.
 func AppendData(dst []byte, end bool, body []byte) []byte {
 	return append(append(dst, TypeData, flags(end)), body...)
@@ -119,15 +123,17 @@ func AppendDemand(dst []byte, n uint64) []byte {
 }
 
 // DecodeRequest decodes a request message. The head (everything before the body) must be at most maxHead bytes;
-// maxHead ≤ 0 means no limit. body aliases msg.
+// maxHead ≤ 0 means no limit. body aliases msg. The head's strings (method, target, host, header names and values)
+// are parts of one string, allocated once.
 func DecodeRequest(msg []byte, maxHead int) (h RequestHead, end bool, body []byte, err error) {
 	d := decoder{msg: msg, max: maxHead}
 	end = d.flags(TypeRequest, FlagEnd)
-	h.Method = d.token("method")
-	h.Target = d.target()
-	h.Host = d.host()
+	method := d.token("method")
+	target := d.target()
+	host := d.host()
 	h.ContentLength = d.length()
-	h.Header = d.header()
+	var fieldsBuf [8]field
+	fields := d.header(fieldsBuf[:0])
 	if d.err != nil {
 		return RequestHead{}, false, nil, d.err
 	}
@@ -135,6 +141,11 @@ func DecodeRequest(msg []byte, maxHead int) (h RequestHead, end bool, body []byt
 	if err := checkBody(end, h.ContentLength, body); err != nil {
 		return RequestHead{}, false, nil, err
 	}
+	head := string(msg[:d.off])
+	h.Method = method.of(head)
+	h.Target = target.of(head)
+	h.Host = host.of(head)
+	h.Header = makeHeader(head, fields)
 	return h, end, body, nil
 }
 
@@ -159,7 +170,8 @@ func DecodeResponse(msg []byte, maxHead int) (h ResponseHead, end bool, body []b
 		}
 	}
 	h.ContentLength = d.length()
-	h.Header = d.header()
+	var fieldsBuf [8]field
+	fields := d.header(fieldsBuf[:0])
 	if d.err != nil {
 		return ResponseHead{}, false, nil, d.err
 	}
@@ -167,6 +179,7 @@ func DecodeResponse(msg []byte, maxHead int) (h ResponseHead, end bool, body []b
 	if err := checkBody(end, h.ContentLength, body); err != nil {
 		return ResponseHead{}, false, nil, err
 	}
+	h.Header = makeHeader(string(msg[:d.off]), fields)
 	return h, end, body, nil
 }
 
@@ -318,15 +331,23 @@ func (d *decoder) uvarint(what string) uint64 {
 	return v
 }
 
-// bytes returns the next length-prefixed string's bytes, aliasing msg.
-func (d *decoder) bytes(what string) []byte {
+// span is where a string field lies in the message (and in the head string made from it).
+type span struct{ off, end int }
+
+func (sp span) of(head string) string { return head[sp.off:sp.end] }
+
+// field is a header field's name and value.
+type field struct{ name, value span }
+
+// bytes returns the next length-prefixed string's bytes, aliasing msg, and where they lie.
+func (d *decoder) bytes(what string) ([]byte, span) {
 	n := d.uvarint(what)
 	if !d.need(n, what) {
-		return nil
+		return nil, span{}
 	}
-	b := d.msg[d.off : d.off+int(n)]
-	d.off += int(n)
-	return b
+	sp := span{d.off, d.off + int(n)}
+	d.off = sp.end
+	return d.msg[sp.off:sp.end], sp
 }
 
 func (d *decoder) length() int64 {
@@ -334,50 +355,51 @@ func (d *decoder) length() int64 {
 	return int64(v) - 1
 }
 
-func (d *decoder) token(what string) string {
-	b := d.bytes(what)
+func (d *decoder) token(what string) span {
+	b, sp := d.bytes(what)
 	if d.err != nil {
-		return ""
+		return span{}
 	}
 	if len(b) == 0 {
 		d.fail(ErrMalformed, "empty %s", what)
-		return ""
+		return span{}
 	}
 	for _, c := range b {
 		if !isTokenChar(c) {
 			d.fail(ErrMalformed, "%s has invalid byte 0x%02x", what, c)
-			return ""
+			return span{}
 		}
 	}
-	return commonString(b)
+	return sp
 }
 
-func (d *decoder) target() string {
-	b := d.bytes("target")
+func (d *decoder) target() span {
+	b, sp := d.bytes("target")
 	if d.err != nil {
-		return ""
+		return span{}
 	}
 	if len(b) == 0 || b[0] != '/' {
 		d.fail(ErrMalformed, "target does not start with /")
-		return ""
+		return span{}
 	}
 	if !visible(b) {
 		d.fail(ErrMalformed, "target has a control byte or space")
-		return ""
+		return span{}
 	}
-	return string(b)
+	return sp
 }
 
-func (d *decoder) host() string {
-	b := d.bytes("host")
+func (d *decoder) host() span {
+	b, sp := d.bytes("host")
 	if d.err == nil && !visible(b) {
 		d.fail(ErrMalformed, "host has a control byte or space")
-		return ""
+		return span{}
 	}
-	return string(b)
+	return sp
 }
 
-func (d *decoder) header() http.Header {
+// header reads the header fields, checked, appending them to fields.
+func (d *decoder) header(fields []field) []field {
 	n := d.uvarint("header count")
 	if d.err != nil {
 		return nil
@@ -388,10 +410,9 @@ func (d *decoder) header() http.Header {
 		d.fail(ErrMalformed, "header count %d cut short", n)
 		return nil
 	}
-	h := make(http.Header, n)
 	for range n {
-		kb := d.bytes("header name")
-		vb := d.bytes("header value")
+		kb, k := d.bytes("header name")
+		vb, v := d.bytes("header value")
 		if d.err != nil {
 			return nil
 		}
@@ -411,8 +432,27 @@ func (d *decoder) header() http.Header {
 				return nil
 			}
 		}
-		k := textproto.CanonicalMIMEHeaderKey(commonString(kb))
-		h[k] = append(h[k], string(vb))
+		fields = append(fields, field{k, v})
+	}
+	return fields
+}
+
+// makeHeader builds the header of checked fields whose strings lie in head. Three allocations whatever the number
+// of fields (the map, its table, one slice for every value) besides names that are not canonical already.
+func makeHeader(head string, fields []field) http.Header {
+	h := make(http.Header, len(fields))
+	if len(fields) == 0 {
+		return h
+	}
+	values := make([]string, len(fields))
+	for i, f := range fields {
+		k := textproto.CanonicalMIMEHeaderKey(f.name.of(head))
+		values[i] = f.value.of(head)
+		if vs, ok := h[k]; ok {
+			h[k] = append(vs, values[i]) // a repeated name: vs has no room, so this copies
+		} else {
+			h[k] = values[i : i+1 : i+1]
+		}
 	}
 	return h
 }
@@ -445,34 +485,3 @@ var tokenTable = func() (t [128]bool) {
 	}
 	return t
 }()
-
-// commonString returns b as a string without allocating for the methods and header names most messages carry.
-func commonString(b []byte) string {
-	switch string(b) { // the compiler does not allocate for this conversion
-	case "GET":
-		return "GET"
-	case "POST":
-		return "POST"
-	case "PUT":
-		return "PUT"
-	case "DELETE":
-		return "DELETE"
-	case "PATCH":
-		return "PATCH"
-	case "HEAD":
-		return "HEAD"
-	case "Content-Type":
-		return "Content-Type"
-	case "Content-Length":
-		return "Content-Length"
-	case "Accept":
-		return "Accept"
-	case "User-Agent":
-		return "User-Agent"
-	case "Accept-Encoding":
-		return "Accept-Encoding"
-	case "Authorization":
-		return "Authorization"
-	}
-	return string(b)
-}

@@ -100,3 +100,18 @@ func BenchmarkDecodeRequest(b *testing.B) {
 		}
 	}
 }
+
+// TestDecodeAllocs: a head's strings share one allocation, however many header fields it has.
+func TestDecodeAllocs(t *testing.T) {
+	req := AppendRequest(nil, &RequestHead{Method: "GET", Target: "/a/b?c=d", Host: "0.0.0.2:8080", ContentLength: 0,
+		Header: http.Header{"Accept": {"*/*"}, "X-Multi": {"1", "2"}, "Authorization": {"Bearer x"}, "X-Trace": {"abc"}}}, true, nil)
+	res := AppendResponse(nil, &ResponseHead{Status: 200, ContentLength: 2,
+		Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "X-A": {"1"}}}, true, []byte("ok"))
+	// The head's string, the map (two allocations), the values; a repeated name copies its slice once.
+	if n := testing.AllocsPerRun(100, func() { DecodeRequest(req, 0) }); n > 5 {
+		t.Errorf("DecodeRequest: %v allocations", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { DecodeResponse(res, 0) }); n > 4 {
+		t.Errorf("DecodeResponse: %v allocations", n)
+	}
+}
