@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4"
+	"github.com/smokenet/smoke/pkg/node/internal/rtc"
 )
 
 // Send-side watermarks for a datachannel's bufferedAmount. Chrome fails a channel whose send queue passes 16 MiB;
@@ -22,7 +22,7 @@ const drainTimeout = 2 * time.Second
 
 // dcLink is a link over one WebRTC datachannel.
 type dcLink struct {
-	dc       *webrtc.DataChannel
+	dc       *rtc.DataChannel
 	counters *counters
 
 	opened chan struct{} // closed when the channel opens
@@ -43,7 +43,7 @@ type dcLink struct {
 var _ link = (*dcLink)(nil)
 
 // newDCLink wraps dc. onClose, if not nil, runs once when the link closes (the peer's bookkeeping).
-func newDCLink(dc *webrtc.DataChannel, c *counters, onClose func(*dcLink)) *dcLink {
+func newDCLink(dc *rtc.DataChannel, c *counters, onClose func(*dcLink)) *dcLink {
 	l := &dcLink{
 		dc:       dc,
 		counters: c,
@@ -70,8 +70,7 @@ func newDCLink(dc *webrtc.DataChannel, c *counters, onClose func(*dcLink)) *dcLi
 		l.mu.Unlock()
 	})
 	dc.OnClose(func() { l.fail(nil) })
-	// How messages arrive differs by platform (link_dc_js.go explains why).
-	attachMessages(dc, l.frame)
+	dc.OnMessage(l.frame)
 	return l
 }
 

@@ -28,10 +28,17 @@
 //
 // # Wasm
 //
-// In the browser the node uses the browser's RTCPeerConnection through pion's JS backend, with two differences
-// handled here: datachannel messages are read from the RTCDataChannel directly (pion's JS OnMessage runs each
-// message on its own goroutine and loses their order), and local ICE candidates are forwarded as the browser's own
-// candidate.toJSON() (pion's JS backend rebuilds them from fields and loses IPv6 ones). Options.WebRTC has almost
-// nothing to set there. Chrome allows about 500 RTCPeerConnections per page over its lifetime, which is why
-// connections are pooled per remote node and never made per socket.
+// In the browser (GOOS=js) the node drives the browser's own RTCPeerConnection and RTCDataChannel through
+// syscall/js (internal/rtc); natively it uses pion/webrtc. The browser build does not link pion at all: its JS
+// backend would bring pion's whole stack (DTLS, SRTP, SCTP, ICE, encoding/gob) into the wasm, code and package
+// inits the browser never needs. What differs there:
+//
+//   - Options.WebRTC has nothing to set: WebRTCSettings is an empty struct (natively it is pion's SettingEngine).
+//   - Local ICE candidates are the browser's own candidate.toJSON(); the signals on the hub are the same JSON
+//     either way, so browser and native nodes connect to each other.
+//   - The page's peer connections are closed on pagehide (unless the page goes into the back/forward cache), so
+//     remote peers see a closed tab at once instead of when ICE gives up.
+//
+// Chrome allows about 500 RTCPeerConnections per page over its lifetime, which is why connections are pooled per
+// remote node and never made per socket.
 package node

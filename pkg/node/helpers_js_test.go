@@ -2,7 +2,8 @@
 
 package node_test
 
-import "github.com/pion/webrtc/v4"
+import "github.com/smokenet/smoke/pkg/node"
 
-// testWebRTC: in the browser, Chromium's flags (see internal/browser) already keep WebRTC on loopback.
-func testWebRTC() *webrtc.SettingEngine { return nil }
+// testWebRTC: in the browser there is nothing to set; Chromium's flags (see internal/browser) keep WebRTC on
+// loopback.
+func testWebRTC() *node.WebRTCSettings { return nil }

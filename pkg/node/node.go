@@ -10,9 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/smokenet/smoke/pkg/hub"
+	"github.com/smokenet/smoke/pkg/node/internal/rtc"
 )
 
 // Node is one participant of a Smoke network: it has an address on its hub, listens on ports, and dials other
@@ -24,7 +23,7 @@ type Node struct {
 	hub     hub.Hub
 	ownsHub bool
 	opts    Options
-	api     *webrtc.API
+	api     *rtc.API
 	started time.Time
 
 	// ctx lives as long as the node; Close cancels it.
@@ -69,9 +68,17 @@ type Options struct {
 	KeepAlive time.Duration
 
 	// WebRTC holds pion's knobs that are not part of the WebRTC standard (network types, interfaces, ports, ICE
-	// timeouts). Nil: the defaults, plus loopback candidates natively. In the browser almost none apply.
-	WebRTC *webrtc.SettingEngine
+	// timeouts, logging): natively a *webrtc.SettingEngine from github.com/pion/webrtc/v4. Nil: pion's defaults,
+	// plus loopback candidates, without mDNS candidates or logs. In the browser there is nothing to set (see
+	// WebRTCSettings).
+	WebRTC *WebRTCSettings
 }
+
+// WebRTCSettings is the type of Options.WebRTC. Natively it is pion's webrtc.SettingEngine (an alias: pass a
+// *webrtc.SettingEngine). In the browser (GOOS=js) it is an empty struct: the browser owns ICE, its interfaces and
+// ports, and a browser build does not link pion at all (see the package doc's Wasm section), so code that sets
+// Options.WebRTC must do so in a file built only natively.
+type WebRTCSettings = rtc.Settings
 
 // New creates a node. It does not wait for the hub: Address does.
 func New(opts *Options) *Node {
@@ -102,7 +109,7 @@ func New(opts *Options) *Node {
 	n := &Node{
 		hub:       h,
 		opts:      o,
-		api:       newAPI(o.WebRTC),
+		api:       rtc.NewAPI(o.WebRTC),
 		started:   time.Now(),
 		ctx:       ctx,
 		cancel:    cancel,
@@ -172,8 +179,8 @@ func (n *Node) dispatch(m hub.Message) {
 	if err := json.Unmarshal(m.Data, &s); err != nil || s.Session == "" {
 		return // not a signal of ours; a hub may carry other traffic
 	}
-	isOffer := s.Description != nil && s.Description.Type == webrtc.SDPTypeOffer
-	var cfg webrtc.Configuration
+	isOffer := s.Description != nil && s.Description.Type == rtc.SDPTypeOffer
+	var cfg rtc.Configuration
 	if isOffer {
 		var err error
 		if cfg, err = n.iceConfig(); err != nil {
@@ -217,7 +224,7 @@ func (n *Node) dispatch(m hub.Message) {
 
 // replace swaps old (the polite side of an offer collision, never negotiated) for a fresh peer connection that
 // answers offer. The new one keeps old's session id: the remote has already recorded it as ours.
-func (n *Node) replace(old *peer, offer webrtc.SessionDescription) {
+func (n *Node) replace(old *peer, offer rtc.SessionDescription) {
 	cfg, err := n.iceConfig()
 	if err != nil {
 		go old.close(fmt.Errorf("%w: %v", ErrPeerUnreachable, err), false)
@@ -267,18 +274,18 @@ func (n *Node) peer(ctx context.Context, remote string) (*peer, error) {
 
 // iceConfig asks the hub for the ICE servers. It is called before taking n.mu: a hub may wait, and nothing that
 // holds n.mu may (JS calls such as Listen and Stats take it synchronously).
-func (n *Node) iceConfig() (webrtc.Configuration, error) {
+func (n *Node) iceConfig() (rtc.Configuration, error) {
 	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
 	defer cancel()
 	cfg, err := n.hub.Configuration(ctx)
 	if err != nil {
-		return webrtc.Configuration{}, fmt.Errorf("node: ICE configuration from hub: %w", err)
+		return rtc.Configuration{}, fmt.Errorf("node: ICE configuration from hub: %w", err)
 	}
 	return webrtcConfig(cfg), nil
 }
 
 // createPeerLocked makes the peer for remote; n.mu is held. Creating a peer connection does not wait on anything.
-func (n *Node) createPeerLocked(remote string, cfg webrtc.Configuration) (*peer, error) {
+func (n *Node) createPeerLocked(remote string, cfg rtc.Configuration) (*peer, error) {
 	pc, err := n.api.NewPeerConnection(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("node: new peer connection: %w", err)
@@ -289,10 +296,10 @@ func (n *Node) createPeerLocked(remote string, cfg webrtc.Configuration) (*peer,
 	return p, nil
 }
 
-func webrtcConfig(c hub.Configuration) webrtc.Configuration {
-	var w webrtc.Configuration
+func webrtcConfig(c hub.Configuration) rtc.Configuration {
+	var w rtc.Configuration
 	for _, s := range c.ICEServers {
-		w.ICEServers = append(w.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+		w.ICEServers = append(w.ICEServers, rtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
 	return w
 }

@@ -10,9 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/smokenet/smoke/pkg/hub"
+	"github.com/smokenet/smoke/pkg/node/internal/rtc"
 )
 
 // peer is this node's one RTCPeerConnection to one remote node. Peers are created lazily (by a Dial, or by the
@@ -27,19 +26,16 @@ type peer struct {
 	remote  string
 	polite  bool   // the smaller address yields in a collision (DESIGN.md decision 2)
 	session string // this peer connection's instance id
-	pc      *webrtc.PeerConnection
+	pc      *rtc.PeerConnection
 	ops     opQueue
 	created time.Time
-
-	releaseCandidates func()
-	releaseExit       func() // closeOnPageExit's
 
 	// Negotiation state, touched only by ops (remoteSession is written by ops under mu, read by dispatch).
 	remoteSession string
 	ignoreOffer   bool
-	pending       []webrtc.ICECandidateInit // remote candidates that came before the remote description
+	pending       []rtc.ICECandidateInit // remote candidates that came before the remote description
 
-	state atomic.Value // webrtc.PeerConnectionState
+	state atomic.Value // rtc.PeerConnectionState
 
 	done    chan struct{} // closed by close
 	errOnce sync.Once
@@ -52,7 +48,7 @@ type peer struct {
 // errPeerReplaced closes a polite peer that gave way to the remote's offer in a collision; Dial retries.
 var errPeerReplaced = errors.New("node: peer connection replaced after an offer collision")
 
-func (n *Node) newPeer(remote string, pc *webrtc.PeerConnection) *peer {
+func (n *Node) newPeer(remote string, pc *rtc.PeerConnection) *peer {
 	p := &peer{
 		node:    n,
 		remote:  remote,
@@ -63,30 +59,29 @@ func (n *Node) newPeer(remote string, pc *webrtc.PeerConnection) *peer {
 		done:    make(chan struct{}),
 		links:   make(map[*dcLink]struct{}),
 	}
-	p.state.Store(webrtc.PeerConnectionStateNew)
+	p.state.Store(rtc.PeerConnectionStateNew)
 	pc.OnNegotiationNeeded(func() { p.ops.push(p.negotiate) })
-	p.releaseExit = closeOnPageExit(pc)
-	p.releaseCandidates = onLocalCandidate(pc, func(c webrtc.ICECandidateInit) {
+	pc.OnICECandidate(func(c rtc.ICECandidateInit) {
 		p.ops.push(func() { p.send(signal{Candidate: &c}) })
 	})
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+	pc.OnConnectionStateChange(func(s rtc.PeerConnectionState) {
 		p.state.Store(s)
 		switch s {
-		case webrtc.PeerConnectionStateFailed:
+		case rtc.PeerConnectionStateFailed:
 			go p.close(fmt.Errorf("%w: connection to %s failed", ErrPeerUnreachable, remote), true)
-		case webrtc.PeerConnectionStateClosed:
+		case rtc.PeerConnectionStateClosed:
 			go p.close(fmt.Errorf("connection to %s closed", remote), true)
-		case webrtc.PeerConnectionStateDisconnected:
+		case rtc.PeerConnectionStateDisconnected:
 			// ICE hears nothing from the remote. It may come back (a network blip); if not, giving up now beats
 			// waiting for ICE to call it failed (~25 s more in pion, ~30 s in Chrome): the sockets can say so.
 			time.AfterFunc(n.opts.DisconnectTimeout, func() {
-				if p.State() == webrtc.PeerConnectionStateDisconnected {
+				if p.State() == rtc.PeerConnectionStateDisconnected {
 					p.close(fmt.Errorf("%w: connection to %s lost", ErrPeerUnreachable, remote), true)
 				}
 			})
 		}
 	})
-	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+	pc.OnDataChannel(func(dc *rtc.DataChannel) {
 		// Attach the link now, inside the callback, so no frame that arrives right after open is missed.
 		l := p.newLink(dc)
 		go n.accept(p, l, dc.Label())
@@ -95,7 +90,7 @@ func (n *Node) newPeer(remote string, pc *webrtc.PeerConnection) *peer {
 }
 
 // newLink wraps a datachannel of this peer and tracks it so closing the peer closes its sockets.
-func (p *peer) newLink(dc *webrtc.DataChannel) *dcLink {
+func (p *peer) newLink(dc *rtc.DataChannel) *dcLink {
 	l := newDCLink(dc, p.node.counters, func(l *dcLink) {
 		p.mu.Lock()
 		delete(p.links, l)
@@ -110,8 +105,7 @@ func (p *peer) newLink(dc *webrtc.DataChannel) *dcLink {
 // openChannel opens a datachannel for a socket on port and waits until it is open. The first one on a new peer
 // connection starts the negotiation.
 func (p *peer) openChannel(ctx context.Context, label string) (*dcLink, error) {
-	ordered := true
-	dc, err := p.pc.CreateDataChannel(label, &webrtc.DataChannelInit{Ordered: &ordered})
+	dc, err := p.pc.CreateDataChannel(label)
 	if err != nil {
 		return nil, fmt.Errorf("node: opening a channel to %s: %w", p.remote, err)
 	}
@@ -134,13 +128,13 @@ func (p *peer) openChannel(ctx context.Context, label string) (*dcLink, error) {
 }
 
 // State returns the peer connection's state as last reported.
-func (p *peer) State() webrtc.PeerConnectionState {
-	return p.state.Load().(webrtc.PeerConnectionState)
+func (p *peer) State() rtc.PeerConnectionState {
+	return p.state.Load().(rtc.PeerConnectionState)
 }
 
 // negotiate makes and sends an offer (the W3C negotiationneeded handler).
 func (p *peer) negotiate() {
-	if p.pc.SignalingState() != webrtc.SignalingStateStable {
+	if p.pc.SignalingState() != rtc.SignalingStateStable {
 		// An exchange is under way; the browser (or pion) fires negotiationneeded again when it is over, if needed.
 		return
 	}
@@ -150,7 +144,7 @@ func (p *peer) negotiate() {
 		// Media, which does need renegotiation, will negotiate explicitly.
 		return
 	}
-	offer, err := p.pc.CreateOffer(nil)
+	offer, err := p.pc.CreateOffer()
 	if err == nil {
 		err = p.pc.SetLocalDescription(offer)
 	}
@@ -197,8 +191,8 @@ func (p *peer) handle(s signal) {
 // maxPendingCandidates bounds what a peer that sends candidates without ever sending a description can make us keep.
 const maxPendingCandidates = 64
 
-func (p *peer) handleDescription(d webrtc.SessionDescription) {
-	collision := d.Type == webrtc.SDPTypeOffer && p.pc.SignalingState() != webrtc.SignalingStateStable
+func (p *peer) handleDescription(d rtc.SessionDescription) {
+	collision := d.Type == rtc.SDPTypeOffer && p.pc.SignalingState() != rtc.SignalingStateStable
 	p.ignoreOffer = !p.polite && collision
 	if p.ignoreOffer {
 		return // the impolite side keeps its own offer; the polite side will answer it
@@ -212,7 +206,7 @@ func (p *peer) handleDescription(d webrtc.SessionDescription) {
 	}
 	if collision {
 		// Renegotiation glare: withdraw our offer to take the other's (explicit rollback; browsers support it).
-		rb := webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}
+		rb := rtc.SessionDescription{Type: rtc.SDPTypeRollback}
 		if ld := p.pc.PendingLocalDescription(); ld != nil {
 			rb.SDP = ld.SDP // pion parses the SDP even for a rollback
 		}
@@ -229,8 +223,8 @@ func (p *peer) handleDescription(d webrtc.SessionDescription) {
 		_ = p.pc.AddICECandidate(c) // see handle: an unusable candidate is not fatal
 	}
 	p.pending = nil
-	if d.Type == webrtc.SDPTypeOffer {
-		answer, err := p.pc.CreateAnswer(nil)
+	if d.Type == rtc.SDPTypeOffer {
+		answer, err := p.pc.CreateAnswer()
 		if err == nil {
 			err = p.pc.SetLocalDescription(answer)
 		}
@@ -297,8 +291,6 @@ func (p *peer) close(err error, bye bool) {
 		l.fail(err)
 	}
 	p.pc.Close()
-	p.releaseCandidates()
-	p.releaseExit()
 }
 
 // remoteSessionMatches reports whether the remote's session id is known, and whether it is id.

@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 
-	"github.com/pion/webrtc/v4"
+	"github.com/smokenet/smoke/pkg/node/internal/rtc"
 )
 
 // signal is what nodes send each other through the hub to set up and tear down a peer connection: the JSON value
@@ -19,8 +19,8 @@ type signal struct {
 	// To is the receiver's instance the message answers, when the sender knows it.
 	To string `json:"to,omitempty"`
 
-	Description *webrtc.SessionDescription `json:"description,omitempty"`
-	Candidate   *webrtc.ICECandidateInit   `json:"candidate,omitempty"`
+	Description *rtc.SessionDescription `json:"description,omitempty"`
+	Candidate   *rtc.ICECandidateInit   `json:"candidate,omitempty"`
 	// Bye says the sender closed this session: the receiver tears its side down at once instead of waiting for
 	// ICE to notice.
 	Bye bool `json:"bye,omitempty"`

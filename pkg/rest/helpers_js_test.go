@@ -2,7 +2,7 @@
 
 package rest_test
 
-import "github.com/pion/webrtc/v4"
+import "github.com/smokenet/smoke/pkg/node"
 
-// testWebRTC: in the browser, Chromium's flags already keep WebRTC on loopback.
-func testWebRTC() *webrtc.SettingEngine { return nil }
+// testWebRTC: in the browser there is nothing to set; Chromium's flags already keep WebRTC on loopback.
+func testWebRTC() *node.WebRTCSettings { return nil }
