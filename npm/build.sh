@@ -2,6 +2,7 @@
 # Builds the npm package's dist/ (never committed):
 #   smoke.wasm    the Go program in ../wasm, GOOS=js GOARCH=wasm
 #   wasm_exec.js  Go's JavaScript half of the wasm runtime, from the toolchain that built smoke.wasm
+#   GO-LICENSE    the Go licence, which covers wasm_exec.js and the Go runtime and standard library in smoke.wasm
 #   smoke.js      the classic-script build: wasm_exec.js + src/rest.js and src/core.js (exports stripped, imports
 #                 dropped) + src/script.js
 # Usage: npm/build.sh [outdir]   (default npm/dist). $GO picks the go command.
@@ -19,6 +20,7 @@ goroot=$("$go" env GOROOT)
 exec_js=$goroot/lib/wasm/wasm_exec.js
 [ -f "$exec_js" ] || exec_js=$goroot/misc/wasm/wasm_exec.js # before Go 1.24
 cp "$exec_js" "$out/wasm_exec.js"
+cp "$goroot/LICENSE" "$out/GO-LICENSE"
 
 # The modules of src/ (all but script.js) are inlined into the script build, those that others import first. So
 # each may use `export` only as `export function` / `export async function` at the start of a line (the script

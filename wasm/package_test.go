@@ -13,14 +13,15 @@ import (
 	"time"
 )
 
-// TestPack checks the tarball `npm pack` makes of npm/: it holds the wasm, the runtime, both builds and the types.
+// TestPack checks the tarball `npm pack` makes of npm/: it holds the wasm, the runtime, both builds, the types and
+// the licences (the package's, and Go's for wasm_exec.js and the runtime inside smoke.wasm).
 func TestPack(t *testing.T) {
 	s := getSite(t)
 	if s.packed == nil {
 		t.Skip("npm is not installed: the package was staged, not packed (install Node.js and npm to test npm pack)")
 	}
-	for _, want := range []string{"package.json", "index.js", "index.d.ts", "script.d.ts", "src/core.js", "dist/smoke.wasm",
-		"dist/wasm_exec.js", "dist/smoke.js", "README.md"} {
+	for _, want := range []string{"package.json", "index.js", "index.d.ts", "script.d.ts", "src/core.js", "src/rest.js",
+		"dist/smoke.wasm", "dist/wasm_exec.js", "dist/smoke.js", "dist/GO-LICENSE", "README.md", "LICENSE"} {
 		if !slices.Contains(s.packed, want) {
 			t.Errorf("npm pack: %s missing from the tarball; it has %q", want, s.packed)
 		}
