@@ -3,7 +3,6 @@
 package main
 
 import (
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,36 +17,7 @@ import (
 // node.system and node.network.
 func TestAPI(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
-	if err := copyFile(filepath.Join("testdata", "api.js"), filepath.Join(r.site.dir, "api.js")); err != nil {
-		t.Fatal(err)
-	}
-	p := r.page(t, "api.html", pageHead+importMap+`
-<script type="module">
-import * as smoke from '`+pkgName+`'
-import { run } from './api.js'
-window.results = run(smoke)
-</script>
-`)
-	type result struct {
-		Name  string
-		OK    bool
-		Error string
-		MS    float64
-	}
-	results := evaluate[[]result](t, p, 10*time.Minute,
-		`(async () => { while (!window.results) await new Promise(r => setTimeout(r, 20)); return await window.results })()`)
-	if len(results) == 0 {
-		t.Fatal("no cases ran")
-	}
-	for _, res := range results {
-		t.Run(res.Name, func(t *testing.T) {
-			if !res.OK {
-				t.Error(res.Error)
-			}
-			t.Logf("%.0f ms", res.MS)
-		})
-	}
+	p := runCases(t, "api", 10*time.Minute)
 	// The throwing handlers were reported, not swallowed silently, and nothing else went wrong.
 	console := p.Console()
 	for _, want := range []string{"handler boom", "callback boom"} {

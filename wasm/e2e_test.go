@@ -287,3 +287,41 @@ func evaluate[T any](t *testing.T, p *browser.Page, timeout time.Duration, expr 
 	}
 	return v
 }
+
+// runCases serves testdata/<name>.js, whose run(smoke) runs its cases one after another in a page and resolves to
+// [{ name, ok, error, ms }], and reports each case as a subtest. It returns the page, whose console the caller
+// checks.
+func runCases(t *testing.T, name string, timeout time.Duration) *browser.Page {
+	t.Helper()
+	r := newRig(t)
+	if err := copyFile(filepath.Join("testdata", name+".js"), filepath.Join(r.site.dir, name+".js")); err != nil {
+		t.Fatal(err)
+	}
+	p := r.page(t, name+".html", pageHead+importMap+`
+<script type="module">
+import * as smoke from '`+pkgName+`'
+import { run } from './`+name+`.js'
+window.results = run(smoke)
+</script>
+`)
+	type result struct {
+		Name  string
+		OK    bool
+		Error string
+		MS    float64
+	}
+	results := evaluate[[]result](t, p, timeout,
+		`(async () => { while (!window.results) await new Promise(r => setTimeout(r, 20)); return await window.results })()`)
+	if len(results) == 0 {
+		t.Fatal("no cases ran")
+	}
+	for _, res := range results {
+		t.Run(res.Name, func(t *testing.T) {
+			if !res.OK {
+				t.Error(res.Error)
+			}
+			t.Logf("%.0f ms", res.MS)
+		})
+	}
+	return p
+}

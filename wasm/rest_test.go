@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,36 +24,7 @@ import (
 // middleware, abort, timeout, progress).
 func TestREST(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
-	if err := copyFile(filepath.Join("testdata", "rest.js"), filepath.Join(r.site.dir, "rest.js")); err != nil {
-		t.Fatal(err)
-	}
-	p := r.page(t, "rest.html", pageHead+importMap+`
-<script type="module">
-import * as smoke from '`+pkgName+`'
-import { run } from './rest.js'
-window.results = run(smoke)
-</script>
-`)
-	type result struct {
-		Name  string
-		OK    bool
-		Error string
-		MS    float64
-	}
-	results := evaluate[[]result](t, p, 8*time.Minute,
-		`(async () => { while (!window.results) await new Promise(r => setTimeout(r, 20)); return await window.results })()`)
-	if len(results) == 0 {
-		t.Fatal("no cases ran")
-	}
-	for _, res := range results {
-		t.Run(res.Name, func(t *testing.T) {
-			if !res.OK {
-				t.Error(res.Error)
-			}
-			t.Logf("%.0f ms", res.MS)
-		})
-	}
+	p := runCases(t, "rest", 8*time.Minute)
 	// Handlers that threw or rejected were reported on console.error; nothing else went wrong.
 	console := p.Console()
 	for _, want := range []string{"rest handler boom", "rest async boom", "rest late boom"} {

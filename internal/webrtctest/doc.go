@@ -6,5 +6,6 @@
 //	GOOS=js GOARCH=wasm go test -exec=$PWD/bin/wasmbrowser ./internal/webrtctest/
 //
 // inside a network namespace that has only lo (unshare -n), as CI does.
-// Natively the package has no tests.
+// Natively it holds Loopback, the pion setting of the native tests and
+// benchmarks.
 package webrtctest

@@ -3,19 +3,10 @@
 package node_test
 
 import (
-	"github.com/pion/ice/v4"
-	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/smokenet/smoke/internal/webrtctest"
 )
 
-// testWebRTC keeps pion on the loopback interface, IPv4: the suite runs in a loopback-only namespace anyway, and
-// outside one this keeps tests off the host's real interfaces.
-func testWebRTC() *webrtc.SettingEngine {
-	var s webrtc.SettingEngine
-	s.SetIncludeLoopbackCandidate(true)
-	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.LoggerFactory = &logging.DefaultLoggerFactory{DefaultLogLevel: logging.LogLevelDisabled}
-	s.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return &s
-}
+// testWebRTC keeps pion on the loopback interface (webrtctest.Loopback).
+func testWebRTC() *webrtc.SettingEngine { return webrtctest.Loopback() }

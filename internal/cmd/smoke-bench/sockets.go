@@ -25,9 +25,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/smokenet/smoke/internal/webrtctest"
 )
 
 // Targets, from issue 3.
@@ -50,17 +50,8 @@ func runSockets(ctx context.Context, e *env) error {
 	return nil
 }
 
-// socketsWebRTC keeps pion on the loopback interface, IPv4, with loopback candidates (the only ones a loopback-only
-// namespace has) and no mDNS, as pkg/node's tests do; it is the setting of both the library and the raw baseline.
-func socketsWebRTC() *webrtc.SettingEngine {
-	var s webrtc.SettingEngine
-	s.SetIncludeLoopbackCandidate(true)
-	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.LoggerFactory = &logging.DefaultLoggerFactory{DefaultLogLevel: logging.LogLevelDisabled}
-	s.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return &s
-}
+// socketsWebRTC is the pion setting of both the library and the raw baseline: loopback only, as the tests use.
+func socketsWebRTC() *webrtc.SettingEngine { return webrtctest.Loopback() }
 
 // median returns the median of xs (the mean of the middle two for an even count).
 func median(xs []float64) float64 {
