@@ -45,9 +45,8 @@ type conn struct {
 	closeOnce sync.Once
 }
 
-// watchDelay is how long a handler may run on the reader goroutine before another goroutine starts reading: the
-// longest a client's close can wait to cancel the handler.
-const watchDelay = time.Millisecond
+// watchDelay (watch_native.go, watch_js.go) is how long a handler may run on the reader goroutine before another
+// goroutine starts reading: the longest a client's close can wait to cancel the handler.
 
 // exchange is one request and its response.
 type exchange struct {

