@@ -49,11 +49,13 @@
 // node.rest.createServer() is an express-like router written in JavaScript (npm/src/rest.js); listen(port) binds
 // the port synchronously (ERR_PORT_IN_USE at once, as for sockets) and serves a pkg/rest Server whose
 // http.Handler (rest_js.go) hands each request to the router: one call into JavaScript per request, from the
-// handler's goroutine, with the head { method, url, headers, remoteAddress, body handle }. The handler goroutine
-// then owns the ResponseWriter and writes what the response's native calls queue (restRespond: head, chunk, end;
-// restAbort), until the end, an abort, or the client's going, when it aborts the request's req.signal. No Go
-// function is made per request: where JavaScript waits (room to write, the end written, a body chunk, a fetch's
-// head), it makes the Promise and passes its resolve and reject, which Go calls from a goroutine.
+// handler's goroutine, with the head packed into one string (method, url, remote address, headers, joined by NUL;
+// an array when a part holds a NUL) and a body handle: each JS object or string that crosses costs, so a head
+// crosses once. The handler goroutine then owns the ResponseWriter and writes what the response's native calls
+// queue (restRespond: head, chunk, end; restAbort), until the end, an abort, or the client's going; then it calls
+// the server's done(exchange, how, err) once, which settles res.end() and, if the client went, aborts req.signal.
+// No Go function is made per request: where JavaScript waits (room to write, a body chunk), it passes resolve and
+// reject, which Go calls from a goroutine; a fetch passes one done callback, called with the packed response head.
 //
 // Semantics, express's where cheap: routes and use() middleware run in order; next() goes on, next(err) to error
 // middleware (four parameters) or a 500; a handler that throws or rejects is a 500 when the head is not sent yet and
@@ -68,7 +70,7 @@
 // statusText, ok, url, redirected, Headers, body (a ReadableStream), text/json/arrayBuffer/buffer/blob. options:
 // method, headers, body (string, bytes, Blob, URLSearchParams, ReadableStream, or a plain object as JSON), signal
 // (ERR_ABORTED, an AbortError; cancels the request context, also while the body is read), timeout (ERR_TIMEOUT),
-// redirect ('follow' up to 10, 'manual', 'error'), progress ({ direction, loaded, total, lengthComputable } as the
+// redirect ('follow' up to 20, as browsers do, 'manual', 'error'), progress ({ direction, loaded, total, lengthComputable } as the
 // request body is taken and the response body read). Node.dispose() ends the node's REST servers with its ports and
 // rejects its pending fetches and body reads with ERR_DISPOSED.
 //

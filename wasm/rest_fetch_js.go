@@ -36,43 +36,37 @@ func (rr *restRegistry) transport(jn *jsNode) *rest.Transport {
 // restInlineMax is the largest response body (by Content-Length) that restFetch reads before it resolves.
 const restInlineMax = 64 << 10
 
-// restFetch(node, url, method, headers, body, signal, timeout, redirect, resolve, reject): start a request; resolve
-// gets the response head { status, statusText, url, redirected, headers, body, inline, kind } once it has come
-// (body: a handle for bodyRead, or 0 when the body is inline, a Uint8Array, or absent), reject an
-// Error. url is absolute (rest://...); headers is [name, value, ...]; body is undefined, a Uint8Array, or a pull
-// source { read, cancel }; signal an AbortSignal or undefined; timeout milliseconds (0: none); redirect 'follow',
-// 'manual' or 'error'.
+// restFetch(node, request, body, signal, timeout, done): start a request. request is url, method, redirect, then the
+// headers as name, value, ..., packed (packStrings); url is absolute (rest://...), redirect 'follow', 'manual' or
+// 'error'. body is undefined, a Uint8Array, or a pull source { read, cancel }; signal an AbortSignal or undefined;
+// timeout milliseconds (0: none). done is called once: done(error) when the request failed, or done(undefined,
+// head, status, body, redirected, inline) once the response head has come, where head is statusText, url, kind,
+// then the headers, packed; body a handle for bodyRead, or 0 when the body is inline or absent; inline undefined
+// (no inline body), 0 (an empty one) or a Uint8Array.
 func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 	jn, err := rr.r.node(args)
 	if err != nil {
 		return nil, err
 	}
-	rawURL, err := stringArg(args, 1, "url")
+	parts, err := unpackStrings(arg(args, 1), "request")
 	if err != nil {
 		return nil, err
 	}
-	method, err := stringArg(args, 2, "method")
+	if len(parts) < 3 {
+		return nil, typeError("restFetch needs url, method and redirect")
+	}
+	rawURL, method, redirect := parts[0], parts[1], parts[2]
+	hv := parts[3:]
+	timeout, err := intArg(args, 4, "timeout")
 	if err != nil {
 		return nil, err
 	}
-	hv := arg(args, 3)
-	if hv.Type() != js.TypeObject {
-		return nil, typeError("headers must be an array")
-	}
-	timeout, err := intArg(args, 6, "timeout")
-	if err != nil {
-		return nil, err
-	}
-	redirect, err := stringArg(args, 7, "redirect")
-	if err != nil {
-		return nil, err
-	}
-	cb := callbacksArg(args, 8)
-	if cb == nil {
-		return nil, typeError("restFetch needs resolve and reject")
+	done := arg(args, 5)
+	if done.Type() != js.TypeFunction {
+		return nil, typeError("restFetch needs done")
 	}
 
-	ctx, cancelSignal := jsx.WithSignal(jn.ctx, arg(args, 5))
+	ctx, cancelSignal := jsx.WithSignal(jn.ctx, arg(args, 3))
 	cancel := cancelSignal
 	if timeout > 0 {
 		var cancelTimeout context.CancelFunc
@@ -85,7 +79,7 @@ func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 	}
 
 	var body io.Reader
-	switch b := arg(args, 4); {
+	switch b := arg(args, 2); {
 	case b.IsUndefined() || b.IsNull():
 	case b.InstanceOf(uint8ArrayCtor):
 		data, _ := jsx.Bytes(b)
@@ -101,8 +95,8 @@ func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 	if err != nil {
 		return fail(typeError("smoke: fetch %s: %v", rawURL, err))
 	}
-	for i, n := 0, hv.Length(); i+1 < n; i += 2 {
-		req.Header.Add(hv.Index(i).String(), hv.Index(i+1).String())
+	for i := 0; i+1 < len(hv); i += 2 {
+		req.Header.Add(hv[i], hv[i+1])
 	}
 	rt := rr.transport(jn)
 	errFor := func(err error) error { return fetchError(ctx, rawURL, err) }
@@ -113,11 +107,11 @@ func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 		if err != nil {
 			err = errFor(err)
 			cancel()
-			cb.fail(err)
+			_, _ = fastInvoke(done, jsx.ErrorValue(err))
 			return
 		}
 		bodyID := 0
-		var inline any // a small body, read here: it came in the head's message
+		inline := js.Undefined() // a small body, read here: it came in the head's message
 		switch {
 		case method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
 			resp.Body.Close()
@@ -131,11 +125,15 @@ func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 			if err != nil {
 				err = errFor(err)
 				cancel()
-				cb.fail(err)
+				_, _ = fastInvoke(done, jsx.ErrorValue(err))
 				return
 			}
 			cancel()
-			inline = b
+			if len(b) == 0 {
+				inline = js.ValueOf(0)
+			} else {
+				inline = jsx.Uint8Array(b)
+			}
 		default:
 			bodyID = rr.newBody(resp.Body, cancel, errFor).id
 		}
@@ -143,16 +141,10 @@ func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 		// media ('media') have no JavaScript API yet (response.query(), response.mediastream()); until they do
 		// they read as bytes.
 		kind := rest.BodyKind(resp).String()
-		cb.ok(map[string]any{
-			"status":     resp.StatusCode,
-			"statusText": statusText(resp),
-			"url":        resp.Request.URL.String(),
-			"redirected": resp.Request != req,
-			"headers":    flatHeader(resp.Header),
-			"body":       bodyID,
-			"inline":     inline,
-			"kind":       kind,
-		})
+		parts := make([]string, 0, 3+2*len(resp.Header))
+		parts = append(parts, statusText(resp), resp.Request.URL.String(), kind)
+		_, _ = fastInvoke(done, js.Undefined(), packStrings(appendHeader(parts, resp.Header)), resp.StatusCode, bodyID,
+			resp.Request != req, inline)
 	}()
 	return nil, nil
 }

@@ -25,8 +25,10 @@ import (
 // function with the request head, then serves the response from a queue that the response's native calls
 // (restRespond, restAbort) fill, until the response ends or the client goes away. Only that goroutine touches
 // the ResponseWriter. JavaScript learns that there is room for more of a streamed body through callbacks it
-// passes in (resolve, reject of a Promise it made), which Go calls from the handler goroutine: no Go function is
-// made per request.
+// passes in (resolve, reject of a Promise it made), which Go calls from the handler goroutine, and how the exchange
+// ended through the server's done function, called once per request: no Go function is made per request. Heads
+// cross as one packed string each way (packStrings), not as objects or arrays: every JavaScript value that crosses
+// into Go costs a call and a finalizer, every string a conversion.
 //
 // Bodies that go to JavaScript (a fetch's response body, a request body on the server) are read ahead by one
 // goroutine each into a bounded buffer (restBodyBuffer); bodyRead hands JavaScript everything buffered, as one
@@ -67,16 +69,79 @@ func callbacksArg(args []js.Value, i int) *callbacks {
 
 // ok and fail settle the promise. They are called outside any lock; the functions are the loader's promise
 // functions, which cannot throw.
-func (c *callbacks) ok(v any) {
+func (c *callbacks) ok(v js.Value) {
 	if c != nil {
-		_, _ = jsx.Invoke(c.resolve, v)
+		_, _ = fastInvoke(c.resolve, v)
 	}
 }
 
 func (c *callbacks) fail(err error) {
 	if c != nil {
-		_, _ = jsx.Invoke(c.reject, jsx.ErrorValue(err))
+		_, _ = fastInvoke(c.reject, jsx.ErrorValue(err))
 	}
+}
+
+// fastInvoke calls fn(args...) directly, and returns its exception as an error: the hot-path form of jsx.Invoke, for
+// functions of the loader's own and arguments that js.ValueOf takes as they are (numbers, strings, bools,
+// js.Value). Any other panic is a bug here, and goes on.
+func fastInvoke(fn js.Value, args ...any) (v js.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			jerr, ok := r.(js.Error)
+			if !ok {
+				panic(r)
+			}
+			v, err = js.Undefined(), jsx.ErrorFrom(jerr.Value)
+		}
+	}()
+	return fn.Invoke(args...), nil
+}
+
+// packStrings returns parts joined by NUL, as one string for JavaScript to split: one string crosses instead of
+// one per part. When a part holds a NUL itself it returns them as an array instead, which JavaScript takes as is.
+func packStrings(parts []string) any {
+	n := 0
+	for _, p := range parts {
+		if strings.IndexByte(p, 0) >= 0 {
+			out := make([]any, len(parts))
+			for i, p := range parts {
+				out[i] = p
+			}
+			v, _ := jsx.ValueOf(out)
+			return v
+		}
+		n += len(p) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// unpackStrings reads what JavaScript packed the same way: a string of NUL-separated parts ("" is none), or an
+// array of strings.
+func unpackStrings(v js.Value, what string) ([]string, error) {
+	switch v.Type() {
+	case js.TypeString:
+		s := v.String()
+		if s == "" {
+			return nil, nil
+		}
+		return strings.Split(s, "\x00"), nil
+	case js.TypeObject:
+		n := v.Length()
+		out := make([]string, n)
+		for i := range n {
+			out[i] = v.Index(i).String()
+		}
+		return out, nil
+	}
+	return nil, typeError("%s must be an array", what)
 }
 
 // restRegistry holds what JavaScript refers to by handle for REST: servers, exchanges (a request being
@@ -121,10 +186,11 @@ type restServer struct {
 	port      int
 	l         *node.Listener
 	srv       *rest.Server
-	onRequest js.Value // the router's dispatch: (head) => abort function
+	onRequest js.Value // the router's dispatch: (exchange, body, remotePort, head) (see requestHead)
+	onDone    js.Value // (exchange, how, error?): the exchange is over (see exchangeDone)
 }
 
-// restListen(node, port, dispatch) → server handle. Like netBind it binds at once, so that listen() throws
+// restListen(node, port, dispatch, done) → server handle. Like netBind it binds at once, so that listen() throws
 // ERR_PORT_IN_USE and a fetch on the next line finds the port bound.
 func (rr *restRegistry) restListen(args []js.Value) (any, error) {
 	jn, err := rr.r.node(args)
@@ -139,11 +205,15 @@ func (rr *restRegistry) restListen(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	onDone, err := funcArg(args, 3, "done")
+	if err != nil {
+		return nil, err
+	}
 	l, err := jn.n.Listen(port)
 	if err != nil {
 		return nil, coded("smoke: listen", err)
 	}
-	s := &restServer{id: rr.newID(), rr: rr, port: port, l: l, onRequest: onRequest}
+	s := &restServer{id: rr.newID(), rr: rr, port: port, l: l, onRequest: onRequest, onDone: onDone}
 	s.srv = &rest.Server{Handler: s}
 	rr.mu.Lock()
 	rr.servers[s.id] = s
@@ -199,9 +269,17 @@ type exchange struct {
 	ops      []resOp
 	queued   int          // bytes in ops and in the Write in progress
 	drain    []*callbacks // waiting for queued < restLowWater
-	end      *callbacks   // settled when the end has been written
 	finished bool         // the handler is done: no more ops
 }
+
+// How an exchange ended, for the router's done(exchange, how, error): the end was written (res.end() resolves),
+// the client went away (req.signal aborts, and res.end() rejects with error), or the response was cut or never
+// dispatched (res.end() rejects with error).
+const (
+	exchangeDone = 0
+	exchangeGone = 1
+	exchangeCut  = 2
+)
 
 // why the handler loop stopped.
 type exchangeEnd int
@@ -234,81 +312,105 @@ func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rr.exchanges[ex.id] = ex
 	rr.mu.Unlock()
 
-	end := endGone
+	end := endAbort // until serve says otherwise: a panic there cuts the response
+	dispatched := false
 	defer func() {
 		rr.mu.Lock()
 		delete(rr.exchanges, ex.id)
 		rr.mu.Unlock()
 		ex.mu.Lock()
 		ex.finished = true
-		drain, endCB := ex.drain, ex.end
-		ex.drain, ex.end, ex.ops = nil, nil, nil
+		drain := ex.drain
+		ex.drain, ex.ops = nil, nil
 		ex.mu.Unlock()
+		if dispatched {
+			// One call tells the router how the exchange went: it settles res.end()'s promise, and aborts
+			// req.signal when the client has gone. The router's done function cannot throw.
+			switch end {
+			case endNormal:
+				_, _ = fastInvoke(s.onDone, ex.id, exchangeDone)
+			case endGone:
+				_, _ = fastInvoke(s.onDone, ex.id, exchangeGone, jsx.ErrorValue(coded("", errClientGone)))
+			default:
+				_, _ = fastInvoke(s.onDone, ex.id, exchangeCut, jsx.ErrorValue(coded("", errClientGone)))
+			}
+		}
 		if body != nil {
 			body.cancel(errClientGone) // a request body is not readable after the handler returns
 		}
 		for _, c := range drain {
 			c.fail(coded("", errClientGone))
 		}
-		if endCB != nil {
-			endCB.fail(coded("", errClientGone))
-		}
 	}()
 
-	abort, err := jsx.Invoke(s.onRequest, requestHead(r, ex.id, body))
+	_, err := fastInvoke(s.onRequest, ex.id, bodyID(body), remotePort(r), requestHead(r))
 	if err != nil {
 		consoleError(fmt.Sprintf("smoke: rest: dispatching %s %s:", r.Method, r.URL.Path), jsx.ErrorValue(err))
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}
+	dispatched = true
 	end = ex.serve(r.Context(), w)
-	switch end {
-	case endGone:
-		if abort.Type() == js.TypeFunction {
-			callback(abort, "smoke: rest: aborting a request")
-		}
-	case endAbort:
+	if end == endAbort {
 		panic(http.ErrAbortHandler) // pkg/rest cuts the response, as net/http does
 	}
 }
 
-// requestHead is what the router gets for a request.
-func requestHead(r *http.Request, id int, body *jsBody) map[string]any {
+func bodyID(body *jsBody) int {
+	if body == nil {
+		return 0
+	}
+	return body.id
+}
+
+// remoteAddr splits r.RemoteAddr into address and port (0 when it has none).
+func remoteAddr(r *http.Request) (string, int) {
+	addr := r.RemoteAddr
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		if p, err := strconv.Atoi(addr[i+1:]); err == nil {
+			return addr[:i], p
+		}
+	}
+	return addr, 0
+}
+
+func remotePort(r *http.Request) int {
+	_, p := remoteAddr(r)
+	return p
+}
+
+// requestHead is the head the router gets for a request, packed (packStrings): method, url, host, remote
+// address, then the headers as name, value, ..., in sorted name order.
+func requestHead(r *http.Request) any {
 	uri := r.RequestURI
 	if uri == "" {
 		uri = r.URL.RequestURI()
 	}
-	addr, port := r.RemoteAddr, 0
-	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
-		if p, err := strconv.Atoi(addr[i+1:]); err == nil {
-			addr, port = addr[:i], p
-		}
-	}
-	bodyID := 0
-	if body != nil {
-		bodyID = body.id
-	}
-	return map[string]any{
-		"exchange":      id,
-		"method":        r.Method,
-		"url":           uri,
-		"host":          r.Host,
-		"headers":       flatHeader(r.Header),
-		"remoteAddress": addr,
-		"remotePort":    port,
-		"body":          bodyID,
-	}
+	addr, _ := remoteAddr(r)
+	parts := make([]string, 0, 4+2*len(r.Header))
+	parts = append(parts, r.Method, uri, r.Host, addr)
+	return packStrings(appendHeader(parts, r.Header))
 }
 
-// flatHeader returns h as [name, value, name, value, ...], in sorted name order.
-func flatHeader(h http.Header) []any {
-	out := make([]any, 0, 2*len(h))
+// appendHeader appends h to parts as name, value, name, value, ..., in sorted name order.
+func appendHeader(parts []string, h http.Header) []string {
+	switch len(h) {
+	case 0:
+		return parts
+	case 1:
+		for k, vs := range h {
+			for _, v := range vs {
+				parts = append(parts, k, v)
+			}
+		}
+		return parts
+	}
 	for _, k := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[k] {
-			out = append(out, k, v)
+			parts = append(parts, k, v)
 		}
 	}
-	return out
+	return parts
 }
 
 // serve writes the queued ops until the end, an abort, or the client's going.
@@ -350,12 +452,7 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 				}
 			}
 			if op.end {
-				ex.mu.Lock()
-				c := ex.end
-				ex.end = nil
-				ex.mu.Unlock()
-				c.ok(nil) // pkg/rest sends the end when the handler returns, right after this
-				return endNormal
+				return endNormal // the router hears of it (done), and pkg/rest sends the end when the handler returns
 			}
 		}
 		ex.mu.Lock()
@@ -380,7 +477,7 @@ func (ex *exchange) wrote(n int) {
 	}
 	ex.mu.Unlock()
 	for _, c := range ready {
-		c.ok(nil)
+		c.ok(js.Null())
 	}
 }
 
@@ -398,10 +495,10 @@ func (rr *restRegistry) exchange(args []js.Value) (*exchange, error) {
 	return ex, nil
 }
 
-// restRespond(exchange, status?, headers?, chunk?, end, resolve?, reject?) → boolean: queue the next part of a
-// response: the head (when status is a number), a chunk of the body, and the end (settling resolve or reject
-// once written). It returns whether there is room for more (false: wait with restDrain). Throws ERR_ABORTED once
-// the client has gone.
+// restRespond(exchange, status?, headers?, chunk?, end) → boolean: queue the next part of a response: the head (when
+// status is a number; headers packed as packStrings does), a chunk of the body, and the end (the router's done
+// hears when it is written). It returns whether there is room for more (false: wait with restDrain). Throws
+// ERR_ABORTED once the client has gone.
 func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
 	ex, err := rr.exchange(args)
 	if err != nil {
@@ -416,26 +513,21 @@ func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
 			return nil, rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
 		}
 		op.head = true
-		h := arg(args, 2)
-		if h.Type() != js.TypeObject {
-			return nil, typeError("headers must be an array")
-		}
-		n := h.Length()
-		op.header = make([]string, n)
-		for i := range n {
-			op.header[i] = h.Index(i).String()
+		if op.header, err = unpackStrings(arg(args, 2), "headers"); err != nil {
+			return nil, err
 		}
 	}
 	if c := arg(args, 3); !c.IsUndefined() && !c.IsNull() {
-		if op.data, err = jsx.Bytes(c); err != nil {
+		if c.InstanceOf(uint8ArrayCtor) {
+			if n := c.Length(); n > 0 {
+				op.data = make([]byte, n)
+				js.CopyBytesToGo(op.data, c)
+			}
+		} else if op.data, err = jsx.Bytes(c); err != nil {
 			return nil, typeError("a body chunk must be bytes")
 		}
 	}
 	op.end = arg(args, 4).Truthy()
-	var cb *callbacks
-	if op.end {
-		cb = callbacksArg(args, 5)
-	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if ex.finished {
@@ -443,9 +535,6 @@ func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
 	}
 	ex.ops = append(ex.ops, op)
 	ex.queued += len(op.data)
-	if cb != nil {
-		ex.end = cb
-	}
 	notify(ex.wake)
 	return ex.queued < restHighWater, nil
 }
@@ -468,7 +557,7 @@ func (rr *restRegistry) restDrain(args []js.Value) (any, error) {
 		return nil, coded("", errClientGone)
 	case ex.queued < restHighWater:
 		ex.mu.Unlock()
-		cb.ok(nil)
+		cb.ok(js.Null())
 	default:
 		ex.drain = append(ex.drain, cb)
 		ex.mu.Unlock()

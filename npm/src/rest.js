@@ -82,6 +82,17 @@ export function restClasses(ctx) {
       return Promise.resolve(b.length === 0 ? null : b)
     }
     get none() { return this.#id === 0 && this.#inline === undefined }
+    // quick returns the whole body at once when Go read it with the head, as all() would (progress included), or
+    // undefined when all() has to do the reading.
+    quick() {
+      const b = this.#inline
+      if (b === undefined || this.#id !== 0 || this.#used) return undefined
+      this.#used = true
+      this.#inline = undefined
+      if (b.length > 0) this.#onChunk?.(b.length, false)
+      this.#onChunk?.(b.length, true)
+      return b.length > 0 ? b : new Uint8Array(0)
+    }
     get used() { return this.#used }
     #take() {
       if (this.#used) throw new TypeError('smoke: the body has already been read')
@@ -139,17 +150,23 @@ export function restClasses(ctx) {
       const b = await getBody(this).all()
       return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.slice().buffer
     },
-    async text() { return decoder.decode(await getBody(this).all()) },
-    async json() { return JSON.parse(decoder.decode(await getBody(this).all())) },
+    text() {
+      const b = getBody(this).quick()
+      if (b !== undefined) return Promise.resolve(decoder.decode(b))
+      return getBody(this).all().then((all) => decoder.decode(all))
+    },
+    async json() { return JSON.parse(decoder.decode(getBody(this).quick() ?? await getBody(this).all())) },
     async blob() { return new Blob([await getBody(this).all()], { type: contentType(this) }) },
   })
 
-  // flatHeaders flattens headers for Go: [name, value, name, value, ...].
-  const flatHeaders = (headers) => {
-    const out = []
-    for (const [k, v] of headers) out.push(k, v)
-    return out
+  // pack and unpack are how string lists cross to and from Go (wasm/rest_js.go, packStrings): one string of
+  // NUL-separated parts, which costs one crossing where an array costs one per element; an array when a part
+  // holds a NUL itself.
+  const pack = (parts) => {
+    for (const p of parts) if (p.includes('\0')) return parts
+    return parts.join('\0')
   }
+  const unpack = (s) => typeof s === 'string' ? s.split('\0') : s
 
   // ---------------------------------------------------------------------------------------------------------
   // The server
@@ -269,7 +286,9 @@ export function restClasses(ctx) {
     /** Serves on port (default 80). Throws ERR_PORT_IN_USE if the port is bound. */
     listen(port = 80) {
       if (this.#server !== 0) throw smokeError('ERR_PORT_IN_USE', `this server already listens on port ${this.#port}`)
-      this.#server = native.restListen(this.#node, port, (head) => this.#dispatch(head))
+      this.#server = native.restListen(this.#node, port,
+        (exchange, body, remotePort, head) => this.#dispatch(exchange, body, remotePort, head),
+        (exchange, how, err) => this.#done(exchange, how, err))
       this.#port = port
       return this
     }
@@ -282,14 +301,29 @@ export function restClasses(ctx) {
     }
     close() { this.dispose() }
 
-    // dispatch is what Go calls for each request, with its head. It returns the function Go calls when the client
-    // goes away before the response has ended.
-    #dispatch(head) {
+    // dispatch is what Go calls for each request, with its head packed (method, url, host, remote address, then
+    // the headers: wasm/rest_js.go, requestHead). Go calls done once the exchange is over: how 0, the end was
+    // written; 1, the client went away (err: why); 2, the response was cut (err).
+    #live = new Map() // exchange → { controller, end: [resolve, reject] once res.end() is called }
+    #dispatch(exchange, body, remotePort, packed) {
+      const h = unpack(packed)
       const controller = new AbortController()
+      const live = { controller, end: undefined }
+      this.#live.set(exchange, live)
+      const head = { exchange, method: h[0], url: h[1], host: h[2], remoteAddress: h[3], remotePort, body, headers: h }
       const req = new RestRequest(internal, head, controller.signal)
-      const res = new RestResponse(internal, head.exchange, req)
+      const res = new RestResponse(internal, exchange, req, live)
       this.#run(req, res)
-      return () => controller.abort()
+    }
+    #done(exchange, how, err) {
+      const live = this.#live.get(exchange)
+      if (live === undefined) return
+      this.#live.delete(exchange)
+      if (how === 1) live.controller.abort()
+      if (live.end !== undefined) {
+        if (how === 0) live.end[0](null)
+        else live.end[1](err)
+      }
     }
 
     #run(req, res) {
@@ -365,7 +399,7 @@ export function restClasses(ctx) {
       const q = url.indexOf('?')
       const headers = {}
       const h = head.headers
-      for (let i = 0; i < h.length; i += 2) {
+      for (let i = 4; i < h.length; i += 2) {
         const k = h[i].toLowerCase()
         headers[k] = Object.hasOwn(headers, k) ? headers[k] + ', ' + h[i + 1] : h[i + 1]
       }
@@ -410,9 +444,11 @@ export function restClasses(ctx) {
     #head = false // sent
     #ended = false
     #status
-    constructor(token, exchange, req) {
+    #live
+    constructor(token, exchange, req, live) {
       checkToken(token, 'RestResponse')
       this.#ex = exchange
+      this.#live = live
       this.#req = req
       this.statusCode = 200
       this.headers = {}
@@ -501,7 +537,7 @@ export function restClasses(ctx) {
       }
       const flat = []
       for (const [k, vs] of seen.values()) for (const v of vs) flat.push(k, v)
-      return [this.statusCode, flat]
+      return [this.statusCode, pack(flat)]
     }
 
     #checkOpen(what) {
@@ -529,9 +565,15 @@ export function restClasses(ctx) {
       const bytes = chunk === undefined || chunk === null ? undefined : bytesOf(chunk, 'end')
       const [status, headers] = this.#headArgs()
       this.#ended = true
-      return handled(new Promise((resolve, reject) => {
-        native.restRespond(this.#ex, status, headers, bytes, true, resolve, reject)
-      }))
+      let resolve, reject
+      const p = new Promise((res, rej) => { resolve = res; reject = rej })
+      try {
+        native.restRespond(this.#ex, status, headers, bytes?.length === 0 ? undefined : bytes, true)
+        this.#live.end = [resolve, reject]
+      } catch (err) {
+        reject(err)
+      }
+      return handled(p)
     }
 
     /** Sends stream (a ReadableStream of strings or bytes) as the body, then ends. */
@@ -648,7 +690,7 @@ export function restClasses(ctx) {
       checkToken(token, 'FetchResponse')
       const headers = new Headers()
       const h = head.headers
-      for (let i = 0; i < h.length; i += 2) headers.append(h[i], h[i + 1])
+      for (let i = head.headersAt; i < h.length; i += 2) headers.append(h[i], h[i + 1])
       const length = Number.parseInt(headers.get('content-length') ?? '', 10)
       const total = Number.isFinite(length) && length >= 0 ? length : 0
       const onChunk = progress && ((loaded, done) => {
@@ -701,7 +743,9 @@ export function restClasses(ctx) {
     return u.href
   }
 
-  const fetchREST = async (node, input, init) => {
+  // fetchREST returns the response's promise; it throws what a fetch rejects with at once (Rest.fetch turns that
+  // into a rejection).
+  const fetchREST = (node, input, init) => {
     if (init !== undefined && (init === null || typeof init !== 'object')) {
       throw new TypeError('smoke: fetch(url, options): options must be an object')
     }
@@ -726,11 +770,28 @@ export function restClasses(ctx) {
         console.error('smoke: fetch: the progress callback threw:', err)
       }
     })
-    const { body } = await requestBody(init?.body, headers, safeProgress)
-    const head = await new Promise((resolve, reject) => {
-      native.restFetch(node, url, method, flatHeaders(headers), body, signal, timeout, redirect, resolve, reject)
+    const start = (body) => new Promise((resolve, reject) => {
+      const parts = [url, method, redirect]
+      for (const [k, v] of headers) parts.push(k, v)
+      // done: see wasm/rest_fetch_js.go, restFetch.
+      native.restFetch(node, pack(parts), body, signal, timeout, (err, packed, status, id, redirected, inline) => {
+        if (err !== undefined) {
+          reject(err)
+          return
+        }
+        try {
+          const h = unpack(packed)
+          const head = { status, statusText: h[0], url: h[1], redirected, headers: h, headersAt: 3, body: id,
+            inline: inline === 0 ? new Uint8Array(0) : inline, kind: h[2] }
+          resolve(new FetchResponse(internal, head, safeProgress))
+        } catch (e) {
+          reject(e)
+        }
+      })
     })
-    return new FetchResponse(internal, head, safeProgress)
+    const b = init?.body
+    if (b === undefined || b === null) return start(undefined)
+    return requestBody(b, headers, safeProgress).then(({ body }) => start(body))
   }
 
   /** REST servers and requests: node.rest. */
@@ -743,7 +804,13 @@ export function restClasses(ctx) {
     /** A new REST server; add routes, then listen(port). */
     createServer() { return new RestServer(internal, this.#node) }
     /** Requests url (rest://address[:port]/path, or /path for this node). */
-    fetch(input, init) { return fetchREST(this.#node, input, init) }
+    fetch(input, init) {
+      try {
+        return fetchREST(this.#node, input, init)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
   }
 
   return { Rest, RestServer, METHODS }
