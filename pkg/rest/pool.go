@@ -166,30 +166,14 @@ func (p *pool) closeIdle() {
 	}
 }
 
-func (t *Transport) maxConnsPerHost() int {
-	if t.MaxConnsPerHost > 0 {
-		return t.MaxConnsPerHost
-	}
-	return defaultMaxConnsPerHost
-}
+func (t *Transport) maxConnsPerHost() int { return positive(t.MaxConnsPerHost, defaultMaxConnsPerHost) }
 
 func (t *Transport) maxIdleConnsPerHost() int {
-	if t.MaxIdleConnsPerHost > 0 {
-		return t.MaxIdleConnsPerHost
-	}
-	return defaultMaxIdleConnsPerHost
+	return positive(t.MaxIdleConnsPerHost, defaultMaxIdleConnsPerHost)
 }
 
 func (t *Transport) idleConnTimeout() time.Duration {
-	if t.IdleConnTimeout > 0 {
-		return t.IdleConnTimeout
-	}
-	return defaultIdleConnTimeout
+	return positive(t.IdleConnTimeout, defaultIdleConnTimeout)
 }
 
-func (t *Transport) maxHeaderBytes() int {
-	if t.MaxHeaderBytes > 0 {
-		return t.MaxHeaderBytes
-	}
-	return DefaultMaxHeaderBytes
-}
+func (t *Transport) maxHeaderBytes() int { return positive(t.MaxHeaderBytes, DefaultMaxHeaderBytes) }

@@ -43,25 +43,12 @@ func (s *Server) logger() *slog.Logger {
 var discard = slog.New(slog.DiscardHandler)
 
 func (s *Server) readHeaderTimeout() time.Duration {
-	if s.ReadHeaderTimeout > 0 {
-		return s.ReadHeaderTimeout
-	}
-	return defaultReadHeaderTimeout
+	return positive(s.ReadHeaderTimeout, defaultReadHeaderTimeout)
 }
 
-func (s *Server) idleTimeout() time.Duration {
-	if s.IdleTimeout > 0 {
-		return s.IdleTimeout
-	}
-	return defaultIdleTimeout
-}
+func (s *Server) idleTimeout() time.Duration { return positive(s.IdleTimeout, defaultIdleTimeout) }
 
-func (s *Server) maxHeaderBytes() int {
-	if s.MaxHeaderBytes > 0 {
-		return s.MaxHeaderBytes
-	}
-	return DefaultMaxHeaderBytes
-}
+func (s *Server) maxHeaderBytes() int { return positive(s.MaxHeaderBytes, DefaultMaxHeaderBytes) }
 
 // track adds l to the listeners Close closes; false if the server is already closed.
 func (s *Server) track(l *node.Listener) bool {
