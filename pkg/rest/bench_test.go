@@ -25,13 +25,7 @@ func BenchmarkSmallGET(b *testing.B) {
 	url := p.url(80, "/small")
 	get := func() {
 		resp, err := c.Get(url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
+		drain(b, resp, err)
 	}
 	warmUp(get) // connect, and let the browser's wasm tiers settle
 	b.ReportAllocs()
@@ -52,13 +46,7 @@ func BenchmarkSmallPOST(b *testing.B) {
 	body := bytes.Repeat([]byte("x"), 100)
 	post := func() {
 		resp, err := c.Post(url, "application/octet-stream", bytes.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
+		drain(b, resp, err)
 	}
 	warmUp(post)
 	b.ReportAllocs()
@@ -181,6 +169,18 @@ func reportCPU(b *testing.B) func() {
 }
 
 // warmUp runs f for a while: the first requests connect, and in the browser the first seconds run slower code.
+// drain reads a response to its end and closes it, failing b on any error: the part every request benchmark
+// repeats.
+func drain(b *testing.B, resp *http.Response, err error) {
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
 func warmUp(f func()) {
 	for start := time.Now(); time.Since(start) < warmUpTime; {
 		f()
@@ -249,13 +249,7 @@ func BenchmarkSmallGETLocal(b *testing.B) {
 	c, _ := p.httpClient(b)
 	get := func() {
 		resp, err := c.Get("rest://localhost/small")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
+		drain(b, resp, err)
 	}
 	warmUp(get)
 	b.ReportAllocs()
