@@ -12,6 +12,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -22,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path"
 	"runtime"
 	"strconv"
 	"strings"
@@ -45,11 +48,9 @@ func main() {
 
 // config is everything the flags set.
 type config struct {
-	host, web, ice, token, origins, logLevel, logFormat string
-	port, maxConns, burst                               int
-	maxMessage                                          int64
-	rate                                                float64
-	grace                                               time.Duration
+	host, web, ice, token, origins, logLevel, logFormat, metricsAddr string
+	port                                                             int
+	limits                                                           server.Options // the limits the flags set
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -62,11 +63,24 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.web, "web", "", "folder of static files to serve for non-WebSocket requests")
 	fs.StringVar(&c.token, "token", "", "shared secret nodes must present (?token=)")
 	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origin host patterns allowed to connect (default: any)")
-	fs.IntVar(&c.maxConns, "max-connections", 20000, "most nodes connected at once")
-	fs.Int64Var(&c.maxMessage, "max-message-size", 64<<10, "largest message in bytes")
-	fs.Float64Var(&c.rate, "rate", 200, "messages per second allowed per connection")
-	fs.IntVar(&c.burst, "burst", 400, "burst of messages allowed per connection")
-	fs.DurationVar(&c.grace, "grace", 30*time.Second, "how long a dropped node keeps its address and hostnames for a resume")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090), without the token")
+	l := &c.limits
+	fs.IntVar(&l.MaxConnections, "max-connections", 0, "most nodes connected at once (default: derived from the file-descriptor limit)")
+	fs.IntVar(&l.MaxSessions, "max-sessions", 0, "most sessions, connected or waiting for a resume (default: --max-connections)")
+	fs.IntVar(&l.MaxConnectionsPerIP, "max-connections-per-ip", server.DefaultMaxConnectionsPerIP, "most sessions from one IP address (IPv6: /64); -1 for no limit")
+	fs.Int64Var(&l.MaxMessageSize, "max-message-size", server.DefaultMaxMessageSize, "largest message in bytes")
+	fs.Float64Var(&l.Rate, "rate", server.DefaultRate, "messages per second allowed per node")
+	fs.IntVar(&l.Burst, "burst", server.DefaultBurst, "burst of messages allowed per node")
+	fs.DurationVar(&l.Grace, "grace", server.DefaultGrace, "how long a dropped node keeps its address and hostnames for a resume")
+	fs.IntVar(&l.QueueSize, "queue-size", server.DefaultQueueSize, "most messages waiting for one node")
+	fs.Int64Var(&l.QueueBytes, "queue-bytes", server.DefaultQueueBytes, "most bytes waiting for one node")
+	fs.Int64Var(&l.QueueBytesPerIP, "queue-bytes-per-ip", server.DefaultQueueBytesPerIP, "most bytes waiting for the nodes of one IP address")
+	fs.Int64Var(&l.MaxQueuedBytes, "max-queued-bytes", server.DefaultMaxQueuedBytes, "most bytes waiting in the whole hub")
+	fs.IntVar(&l.MaxHeaderBytes, "max-header-bytes", server.DefaultMaxHeaderBytes, "largest HTTP request header")
+	fs.DurationVar(&l.HeaderTimeout, "header-timeout", server.DefaultHeaderTimeout, "time allowed for an HTTP request header to arrive")
+	fs.DurationVar(&l.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "how long an idle HTTP keep-alive connection stays open")
+	fs.IntVar(&l.MaxHTTPConnections, "max-http-connections", 0, "most connections that are not hub connections (default: derived from the file-descriptor limit)")
+	fs.IntVar(&l.MaxHTTPConnectionsPerIP, "max-http-connections-per-ip", server.DefaultMaxHTTPConnectionsPerIP, "most such connections from one IP address")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 
@@ -112,21 +126,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
 	}
 
-	opts := &server.Options{
-		MaxMessageSize: c.maxMessage,
-		Rate:           c.rate,
-		Burst:          c.burst,
-		MaxConnections: c.maxConns,
-		Token:          c.token,
-		Grace:          c.grace,
-		Logger:         logger,
-	}
+	opts := &c.limits
+	opts.Token = c.token
+	opts.Logger = logger
 	if c.origins != "" {
 		for _, o := range strings.Split(c.origins, ",") {
 			if o = strings.TrimSpace(o); o != "" {
 				opts.AllowedOrigins = append(opts.AllowedOrigins, o)
 			}
 		}
+	}
+	if err := checkLimits(opts); err != nil {
+		return err
 	}
 	if c.ice != "" {
 		servers, err := readICE(c.ice)
@@ -142,11 +153,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", server.MetricsContentType)
 		hubServer.WriteMetrics(w)
 		writeGoMetrics(w)
 	})
+	if c.metricsAddr == "" {
+		// On the public port, the metrics (how many nodes, how much traffic, which limits fire) are for whoever
+		// holds the token, when there is one.
+		mux.Handle("GET /metrics", requireToken(c.token, metrics))
+	}
 	var static http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "smoke-hub: connect with a WebSocket (see pkg/hub/PROTOCOL.md)", http.StatusNotFound)
 	})
@@ -168,18 +184,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	served := make(chan error, 2)
+	if c.metricsAddr != "" {
+		mln, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", metrics)
+		logger.Info("smoke-hub metrics", "addr", mln.Addr().String())
+		go func() { served <- hubServer.Serve(mln, mmux) }()
 	}
 	addr := ln.Addr().(*net.TCPAddr)
 	logger.Info("smoke-hub listening", "addr", addr.String(), "web", c.web, "ice_servers", len(opts.ICEServers))
 	// One plain line on stdout for scripts and tests that start the hub on port 0.
 	fmt.Fprintf(stdout, "smoke-hub listening on http://%s\n", hostForURL(addr))
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- hubServer.Serve(ln, mux) }()
 	select {
 	case err := <-served:
 		hubServer.Close()
@@ -189,14 +211,66 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("smoke-hub shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// Shutdown stops new connections and waits for plain requests; hub connections are hijacked, so the hub closes
-	// them itself (close code 1001).
-	hubServer.Close()
-	err = srv.Shutdown(shutdownCtx)
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
+	// Nodes get close code 1001; plain requests in progress may finish.
+	return hubServer.Shutdown(shutdownCtx)
+}
+
+// checkLimits refuses limits that cannot work, and says where the connection limits come from: an operator
+// should know when the file-descriptor limit, not a flag, decides how many nodes the hub takes.
+func checkLimits(o *server.Options) error {
+	if o.MaxMessageSize < 0 || o.Rate < 0 || o.Burst < 0 || o.QueueSize < 0 || o.QueueBytes < 0 ||
+		o.QueueBytesPerIP < 0 || o.MaxQueuedBytes < 0 || o.MaxHeaderBytes < 0 || o.MaxConnections < 0 ||
+		o.MaxSessions < 0 || o.MaxHTTPConnections < 0 || o.MaxHTTPConnectionsPerIP < 0 || o.Grace < 0 ||
+		o.HeaderTimeout < 0 || o.IdleTimeout < 0 {
+		return errors.New("limits must not be negative (only --max-connections-per-ip takes -1, for none)")
 	}
-	return err
+	for _, p := range o.AllowedOrigins {
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("--allowed-origins: bad pattern %q: %w", p, err)
+		}
+	}
+	lim := server.DefaultLimits()
+	derived := o.MaxConnections == 0 || o.MaxHTTPConnections == 0
+	if o.MaxConnections == 0 {
+		o.MaxConnections = lim.MaxConnections
+	}
+	if o.MaxHTTPConnections == 0 {
+		o.MaxHTTPConnections = lim.MaxHTTPConnections
+	}
+	switch {
+	case derived && lim.FileDescriptors > 0:
+		o.Logger.Info("smoke-hub connection limits derived from the file-descriptor limit (ulimit -n)",
+			"nofile", lim.FileDescriptors, "max_connections", o.MaxConnections, "max_http_connections", o.MaxHTTPConnections)
+	case derived:
+		o.Logger.Info("smoke-hub connection limits: file-descriptor limit unknown, using defaults",
+			"max_connections", o.MaxConnections, "max_http_connections", o.MaxHTTPConnections)
+	}
+	if n := lim.FileDescriptors; n > 0 && o.MaxConnections+o.MaxHTTPConnections > n {
+		o.Logger.Warn("smoke-hub: --max-connections plus --max-http-connections exceed the file-descriptor limit; at the limit new connections time out instead of getting 503",
+			"nofile", n, "max_connections", o.MaxConnections, "max_http_connections", o.MaxHTTPConnections)
+	}
+	return nil
+}
+
+// requireToken lets a request through only with the token, as `Authorization: Bearer <token>` or `?token=`, when
+// there is one.
+func requireToken(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := r.URL.Query().Get("token")
+		if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			got = b
+		}
+		h2 := sha256.Sum256([]byte(got))
+		if subtle.ConstantTimeCompare(h2[:], want[:]) != 1 {
+			http.Error(w, "smoke-hub: metrics need the token", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func isWebSocket(r *http.Request) bool {

@@ -131,8 +131,8 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.rate != 5 || c.grace != 3*time.Second {
-		t.Fatalf("rate %v grace %v: want 5 from the environment and 3s from the command line", c.rate, c.grace)
+	if c.limits.Rate != 5 || c.limits.Grace != 3*time.Second {
+		t.Fatalf("rate %v grace %v: want 5 from the environment and 3s from the command line", c.limits.Rate, c.limits.Grace)
 	}
 	t.Setenv("SMOKE_HUB_PORT", "not-a-number")
 	if _, err := parseFlags(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "SMOKE_HUB_PORT") {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/smokenet/smoke/pkg/hub/internal/wire"
 )
@@ -24,6 +23,7 @@ const (
 	kindNone      closeKind = iota // not closed by the server: the peer or the network ended it
 	kindDropped                    // the server gave up on it (write failed, no pong, slow message): detach
 	kindViolation                  // protocol violation: the session ends
+	kindThrottled                  // over the rate limit: closed with 1008, the session waits for a resume
 	kindShutdown                   // Server.Close: the session ends
 	kindReplaced                   // a resume took the session over: the session lives on
 	kindEnded                      // the peer or the network ended it, and connEnded settled it
@@ -40,9 +40,8 @@ type conn struct {
 	lc   *leanConn
 	sess *session // set by bind before ready; then fixed
 
-	lim          *rate.Limiter // made on the first message (idle nodes do without); read goroutine only
-	controlFlood bool          // onPing or onPong found the rate limit exceeded; read goroutine only
-	counted      bool          // in stats.nodes; set by ServeHTTP before the read loop starts
+	controlFlood bool // onPing or onPong found the rate limit exceeded; read goroutine only
+	counted      bool // in stats.nodes; set by ServeHTTP before the read loop starts
 
 	lastRead atomic.Int64 // unix nanoseconds of the peer's last frame, or of the last pong to a keepalive ping
 	ready    atomic.Bool  // the binding was written; the session's writer may write
@@ -136,12 +135,26 @@ func (c *conn) writeNow(b []byte) error {
 	return err
 }
 
-// allow takes a token from the connection's bucket. Read goroutine only.
+// allow takes a token from the session's bucket (rate.go).
 func (c *conn) allow(now time.Time) bool {
-	if c.lim == nil {
-		c.lim = rate.NewLimiter(rate.Limit(c.srv.opts.Rate), c.srv.opts.Burst)
+	if c.sess == nil {
+		return true
 	}
-	return c.lim.AllowN(now, 1)
+	return c.sess.lim.allow(c.srv, now)
+}
+
+// throttle closes the connection for going over the rate limit. Unlike a violation, the session waits for a resume:
+// a node is over the limit by sending too much, which it can stop doing, and nothing it sent was wrong. Its bucket
+// stays with the session, so a resume does not refill it. Read goroutine only.
+func (c *conn) throttle() error {
+	if !c.kind.CompareAndSwap(int32(kindNone), int32(kindThrottled)) {
+		return errClosing
+	}
+	c.srv.stats.violations.Add(1)
+	c.srv.stats.limit(limitRate)
+	c.srv.log.Info("hub: closing connection", "address", c.addr(), "remote", c.remote(), "code", int(websocket.StatusPolicyViolation), "reason", "rate limit exceeded")
+	c.closeHandshake(websocket.StatusPolicyViolation, "rate limit exceeded")
+	return errClosing
 }
 
 // onPing runs inside coder/websocket's Reader, on the read goroutine, when the peer pings. Pings take rate tokens
@@ -284,7 +297,7 @@ func (c *conn) readMessage() error {
 	}
 	typ, r, err := c.ws.Reader(context.Background())
 	if c.controlFlood {
-		return c.violation(websocket.StatusPolicyViolation, "rate limit exceeded")
+		return c.throttle()
 	}
 	if errors.Is(err, errIdle) {
 		return nil
@@ -293,7 +306,7 @@ func (c *conn) readMessage() error {
 		return c.readFailed(err)
 	}
 	if !c.allow(now) {
-		return c.violation(websocket.StatusPolicyViolation, "rate limit exceeded")
+		return c.throttle()
 	}
 	if typ != websocket.MessageText {
 		return c.violation(websocket.StatusPolicyViolation, "binary messages are not allowed")
@@ -304,6 +317,11 @@ func (c *conn) readMessage() error {
 	switch {
 	case errors.Is(err, websocket.ErrMessageTooBig):
 		// coder/websocket has already sent the 1009 close frame; this finishes the handshake.
+		s.stats.limit(limitMessageSize)
+		return c.violation(websocket.StatusMessageTooBig, fmt.Sprintf("message over %d bytes", s.opts.MaxMessageSize))
+	case errors.Is(err, errAnnouncedTooBig):
+		// A frame header announced more than the limit: say so now rather than wait for bytes that may never come.
+		s.stats.limit(limitMessageSize)
 		return c.violation(websocket.StatusMessageTooBig, fmt.Sprintf("message over %d bytes", s.opts.MaxMessageSize))
 	case err != nil:
 		return c.readFailed(err)
@@ -371,13 +389,14 @@ func (c *conn) forward(m *wire.Message) {
 	}
 	from := c.sess.addr
 	b := wire.AppendForward(make([]byte, 0, forwardOverhead+len(from)+len(m.Data)), from, m.Data)
-	switch dst.push(b, s.opts.QueueSize) {
-	case pushOK:
+	switch hit := dst.push(b, s.opts.QueueSize, true); hit {
+	case limitNone:
 		s.stats.forwarded.Add(1)
-	case pushFull:
-		c.undeliverable(m.To, "recipient busy")
-	case pushGone:
+	case limitShutdown:
 		c.undeliverable(m.To, "unknown address")
+	default:
+		s.stats.limit(hit)
+		c.undeliverable(m.To, "recipient busy")
 	}
 }
 
@@ -400,7 +419,7 @@ func (c *conn) reply(m *wire.Message) {
 		c.srv.log.Error("hub: encoding a reply", "address", c.addr(), "err", err)
 		return
 	}
-	c.sess.push(b, 2*c.srv.opts.QueueSize)
+	c.sess.push(b, 2*c.srv.opts.QueueSize, false)
 }
 
 func (c *conn) replyError(id uint64, code, format string, args ...any) {
@@ -502,6 +521,8 @@ func (s *Server) connEnded(c *conn, err error) {
 			sess.end(c, false, "protocol violation")
 		case kindShutdown:
 			sess.end(c, false, "server shutting down")
+		case kindThrottled:
+			sess.detach(c)
 		case kindReplaced:
 			// The session lives on with the newer connection.
 		case kindNone:

@@ -12,9 +12,10 @@ var (
 
 // Internal errors; none reaches a caller of this package.
 var (
-	errServerClosed = errors.New("hub server: closed")
-	errNotAttached  = errors.New("hub server: connection no longer attached to its session")
-	errSessionEnded = errors.New("hub server: session ended")
-	errTooMany      = errors.New("hub server: too many hostnames")
-	errClosing      = errors.New("hub server: connection closing")
+	errServerClosed    = errors.New("hub server: closed")
+	errNotAttached     = errors.New("hub server: connection no longer attached to its session")
+	errSessionEnded    = errors.New("hub server: session ended")
+	errTooMany         = errors.New("hub server: too many hostnames")
+	errTooManySessions = errors.New("hub server: too many sessions")
+	errClosing         = errors.New("hub server: connection closing")
 )

@@ -15,6 +15,12 @@ type frameTracker struct {
 	// About the frames that ended:
 	lastControl bool // the last frame was a control frame (close, ping, pong)
 	fragmented  bool // a data frame without FIN began a message whose final frame has not come yet
+
+	// limit, when not 0, is the largest message allowed; tooBig is set once the data frames of a message announce
+	// more than that in their headers, before their payload arrives.
+	limit  uint64
+	msgLen uint64 // payload announced so far by the data frames of the current message
+	tooBig bool
 }
 
 // feed advances the tracker over p.
@@ -54,6 +60,15 @@ func (t *frameTracker) feed(p []byte) {
 				t.left = uint64(n)
 			}
 			t.inPayload = true
+			if op := t.hdr[0] & 0x0f; op < 8 && t.limit > 0 {
+				if op != 0 { // text or binary: a new message (continuation frames add to the current one)
+					t.msgLen = 0
+				}
+				t.msgLen += min(t.left, t.limit+1) // saturating: no overflow whatever the headers say
+				if t.msgLen > t.limit {
+					t.tooBig = true
+				}
+			}
 			if t.left == 0 {
 				t.end()
 			}

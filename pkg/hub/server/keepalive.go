@@ -9,7 +9,7 @@ import (
 // bound keeps a mass disconnect from turning into thousands of goroutines at once.
 const maxConcurrentPings = 256
 
-// keepalive is the Server's one timer goroutine: every KeepAlive/2 it pings the connections that have been silent
+// keepalive is one of the Server's two timer goroutines (the other is the stall clock, rate.go): every KeepAlive/2 it pings the connections that have been silent
 // for KeepAlive, and drops those that do not answer within KeepAlive/2. An idle connection has no timer of its own.
 func (s *Server) keepalive() {
 	defer s.wg.Done()
@@ -19,6 +19,9 @@ func (s *Server) keepalive() {
 		}
 	}()
 	interval := s.opts.KeepAlive
+	if interval < 0 {
+		return // pings are off
+	}
 	t := time.NewTicker(interval / 2)
 	defer t.Stop()
 	var silent []*conn

@@ -28,6 +28,10 @@ import (
 // errIdle ends coder/websocket's Reader after a control frame, when nothing else has arrived; see leanConn.
 var errIdle = errors.New("hub server: idle")
 
+// errAnnouncedTooBig fails every read once a frame header announced a message over MaxMessageSize (frameTracker):
+// coder/websocket alone would notice only when that many bytes had arrived, which a hostile client never sends.
+var errAnnouncedTooBig = errors.New("hub server: frame announces a message over the size limit")
+
 const (
 	bufioSize = 16   // coder/websocket's buffers: enough for a frame header, the minimum bufio allows
 	readChunk = 4096 // pooled read-ahead buffer
@@ -55,6 +59,7 @@ func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		b, _ := brw.Reader.Peek(n)
 		lc.pre = append([]byte(nil), b...)
 	}
+	lc.t.limit = uint64(w.owner.srv.opts.MaxMessageSize)
 	lc.br = bufio.NewReaderSize(lc, bufioSize)
 	// net/http flushed the 101 response before hijacking, so its write buffer holds nothing.
 	bw := bufio.NewWriterSize(&frameWriter{nc: nc}, bufioSize)
@@ -123,6 +128,9 @@ func (c *leanConn) setReadDeadline(t time.Time) {
 func (c *leanConn) Read(p []byte) (n int, err error) {
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if c.t.tooBig {
+		return 0, errAnnouncedTooBig
 	}
 	if c.idleNext {
 		c.idleNext = false

@@ -196,7 +196,7 @@ func TestPingsBetweenMessages(t *testing.T) {
 
 // TestBigMessages forwards messages larger than the read-ahead and write buffers, in a burst.
 func TestBigMessages(t *testing.T) {
-	ts := newTestServer(t, &Options{MaxMessageSize: 1 << 20, QueueSize: 100})
+	ts := newTestServer(t, &Options{MaxMessageSize: 1 << 20, QueueSize: 100, QueueBytes: 4 << 20})
 	a, b := ts.dial(t, ""), ts.dial(t, "")
 	sizes := []int{1, 15, 16, 17, 100, 500, 4000, 4096, 5000, 70000, 1 << 19}
 	for _, n := range sizes {

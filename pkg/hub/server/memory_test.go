@@ -65,7 +65,7 @@ func TestIdleMemory(t *testing.T) {
 	var baseGoroutines int
 	var rawClients []net.Conn
 	hub := measure(t, n, func() func() {
-		ts = newTestServer(t, &Options{MaxConnections: 2 * n, KeepAlive: DefaultKeepAlive})
+		ts = newTestServer(t, &Options{MaxConnections: 2 * n, MaxConnectionsPerIP: -1, KeepAlive: DefaultKeepAlive})
 		ts.dial(t, "").ws.CloseNow() // start the keepalive goroutine and warm pools before the baseline
 		eventually(t, "warm-up", func() bool { return ts.Stats().Connections == 0 })
 		time.Sleep(50 * time.Millisecond)

@@ -17,6 +17,12 @@ type Stats struct {
 	Refused       int64 // connection attempts refused (HTTP 503 or 403, a failed handshake, 4400)
 	BytesIn       int64 // bytes of messages received from nodes (WebSocket payloads, not framing)
 	BytesOut      int64 // bytes of messages written to nodes
+	QueuedBytes   int64 // gauge: bytes waiting to be written to nodes, resumable sessions included
+	HTTPConns     int64 // gauge: connections Serve accepted that are not hub connections (yet)
+
+	// LimitHits counts, by limit name (as in the smoke_hub_limit_hits_total metric), the times a limit refused or
+	// ended something. Names with no hits are present with 0.
+	LimitHits map[string]int64
 }
 
 // Rejected is everything the hub turned away: undeliverable messages, violations and refused connections.
@@ -32,12 +38,15 @@ type counters struct {
 	refused       atomic.Int64
 	bytesIn       atomic.Int64
 	bytesOut      atomic.Int64
+	queued        atomic.Int64 // bytes in every session's queue
+	httpConns     atomic.Int64
+	limits        [numLimits]atomic.Int64
 }
 
 // Stats returns the server's counters. Each is read atomically; together they are not one instant's snapshot.
 func (s *Server) Stats() Stats {
 	c := &s.stats
-	return Stats{
+	st := Stats{
 		Connections:   c.nodes.Load(),
 		Sessions:      c.sessions.Load(),
 		Forwarded:     c.forwarded.Load(),
@@ -46,7 +55,14 @@ func (s *Server) Stats() Stats {
 		Refused:       c.refused.Load(),
 		BytesIn:       c.bytesIn.Load(),
 		BytesOut:      c.bytesOut.Load(),
+		QueuedBytes:   c.queued.Load(),
+		HTTPConns:     c.httpConns.Load(),
+		LimitHits:     make(map[string]int64, numLimits),
 	}
+	for l := limitConnections; l < numLimits; l++ {
+		st.LimitHits[limitNames[l]] = c.limits[l].Load()
+	}
+	return st
 }
 
 // MetricsContentType is the Content-Type of WriteMetrics' output (Prometheus text exposition format 0.0.4).
@@ -79,6 +95,13 @@ func (s *Server) WriteMetrics(w io.Writer) error {
 		sample{`reason="refused"`, st.Refused})
 	metric("received_bytes_total", "counter", "Bytes of messages received from nodes.", sample{value: st.BytesIn})
 	metric("sent_bytes_total", "counter", "Bytes of messages sent to nodes.", sample{value: st.BytesOut})
+	metric("queued_bytes", "gauge", "Bytes waiting to be written to nodes, resumable sessions included.", sample{value: st.QueuedBytes})
+	metric("http_connections", "gauge", "Accepted connections that are not hub connections (yet).", sample{value: st.HTTPConns})
+	hits := make([]sample, 0, numLimits)
+	for l := limitConnections; l < numLimits; l++ {
+		hits = append(hits, sample{`limit="` + limitNames[l] + `"`, st.LimitHits[limitNames[l]]})
+	}
+	metric("limit_hits_total", "counter", "Times a limit refused or ended something, by limit.", hits...)
 	return bw.Flush()
 }
 
@@ -86,3 +109,46 @@ type sample struct {
 	label string
 	value int64
 }
+
+// limitID names a limit of the hub (Options) for the smoke_hub_limit_hits_total metric.
+type limitID int
+
+const (
+	limitNone        limitID = iota
+	limitShutdown            // refused: the server is closing (not a limit; never counted)
+	limitConnections         // HTTP 503: MaxConnections hub connections are open
+	limitSessions            // HTTP 503: MaxSessions sessions are alive
+	limitPerIP               // HTTP 503: MaxConnectionsPerIP sessions from one address, all connected
+	limitEvicted             // a session waiting for a resume was ended to make room for one from its address
+	limitHTTP                // HTTP 503: MaxHTTPConnections connections not upgraded, none of them idle
+	limitHTTPPerIP           // HTTP 503: MaxHTTPConnectionsPerIP connections not upgraded from one address
+	limitIdleEvicted         // an idle or silent HTTP connection was closed to make room (MaxHTTPConnections)
+	limitIncomplete          // a request's header did not arrive whole (MaxHeaderBytes, HeaderTimeout, malformed)
+	limitQueue               // recipient busy: QueueSize or QueueBytes for one node
+	limitQueuePerIP          // recipient busy: QueueBytesPerIP
+	limitQueueTotal          // recipient busy: MaxQueuedBytes
+	limitRate                // closed with 1008: Rate and Burst
+	limitMessageSize         // closed with 1009: MaxMessageSize
+	numLimits
+)
+
+var limitNames = [numLimits]string{
+	limitNone:        "none",
+	limitShutdown:    "shutting_down",
+	limitConnections: "max_connections",
+	limitSessions:    "max_sessions",
+	limitPerIP:       "max_connections_per_ip",
+	limitEvicted:     "session_evicted_per_ip",
+	limitHTTP:        "max_http_connections",
+	limitHTTPPerIP:   "max_http_connections_per_ip",
+	limitIdleEvicted: "http_connection_evicted",
+	limitIncomplete:  "http_request_incomplete",
+	limitQueue:       "queue_per_node",
+	limitQueuePerIP:  "queue_per_ip",
+	limitQueueTotal:  "queue_total",
+	limitRate:        "rate",
+	limitMessageSize: "max_message_size",
+}
+
+// limit counts one hit of limit l.
+func (c *counters) limit(l limitID) { c.limits[l].Add(1) }

@@ -33,11 +33,14 @@ type Server struct {
 	accept    websocket.AcceptOptions // shared, never modified (Accept copies it)
 	tokenHash []byte                  // of Options.Token: comparing hashes takes the same time whatever the lengths
 
-	mu          sync.RWMutex
-	sessions    map[string]*session // by address; every live session, attached or waiting for a resume
-	conns       map[*conn]struct{}  // every upgraded connection not yet ended
-	closed      bool
-	keepaliveOn bool
+	mu           sync.RWMutex
+	sessions     map[string]*session // by address; every live session, attached or waiting for a resume
+	sources      map[string]*source  // by sourceKey; every address with a session or an admission
+	nSessions    int                 // sessions plus admissions, against MaxSessions
+	conns        map[*conn]struct{}  // every upgraded connection not yet ended
+	https        []*http.Server      // started by Serve
+	closed       bool
+	backgroundOn bool // the keepalive and stall clock goroutines run
 
 	// wg counts the goroutines the Server started: read loops, writers, keepalive, pings, grace expiries. An Add
 	// happens either under mu while !closed, or from a goroutine wg already counts, so it never races Close's Wait.
@@ -48,6 +51,7 @@ type Server struct {
 	closeWait time.Duration // closeHandshakeWait; tests shorten it
 	pingSlots chan struct{} // bounds concurrent keepalive pings
 	bufs      sync.Pool     // *[]byte of MaxMessageSize+1, for reading messages
+	stall     stallClock
 	stats     counters
 }
 
@@ -64,14 +68,15 @@ func New(opts *Options) *Server {
 		ice:       o.wireICEServers(),
 		graceMS:   o.Grace.Milliseconds(),
 		sessions:  make(map[string]*session),
+		sources:   make(map[string]*source),
 		conns:     make(map[*conn]struct{}),
 		done:      make(chan struct{}),
 		pingSlots: make(chan struct{}, maxConcurrentPings),
 		closeWait: closeHandshakeWait,
 	}
 	s.tokenHash = hashToken(o.Token)
-	s.accept.InsecureSkipVerify = len(o.AllowedOrigins) == 0
-	s.accept.OriginPatterns = o.AllowedOrigins
+	s.accept.InsecureSkipVerify = true // checkOrigin has decided before Accept runs
+	s.stall.init()
 	size := int(o.MaxMessageSize) + 1 // room to see one byte past the limit, which makes coder/websocket fail 1009
 	s.bufs.New = func() any { b := make([]byte, size); return &b }
 	return s
@@ -79,14 +84,25 @@ func New(opts *Options) *Server {
 
 // ServeHTTP upgrades the request to a hub connection and returns once the node has its binding; the connection
 // then lives on in a goroutine of its own. Requests the server refuses get a plain HTTP error: 503 when the server
-// is closed or full, 403 for a wrong token or a foreign origin, 426 for a request that is not a WebSocket upgrade.
+// is closed or a limit is reached (MaxConnections, MaxSessions, MaxConnectionsPerIP), 403 for a wrong token or a
+// foreign origin, 426 for a request that is not a WebSocket upgrade.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.isClosed() {
 		s.refuse(w, r, http.StatusServiceUnavailable, "server shutting down")
 		return
 	}
+	q := r.URL.Query()
+	if s.opts.Token != "" && subtle.ConstantTimeCompare(hashToken(q.Get("token")), s.tokenHash) != 1 {
+		s.refuse(w, r, http.StatusForbidden, "missing or wrong token")
+		return
+	}
+	if why := s.checkOrigin(r); why != "" {
+		s.refuse(w, r, http.StatusForbidden, why)
+		return
+	}
 	if s.stats.open.Add(1) > int64(s.opts.MaxConnections) {
 		s.stats.open.Add(-1)
+		s.stats.limit(limitConnections)
 		s.refuse(w, r, http.StatusServiceUnavailable, "too many connections")
 		return
 	}
@@ -97,11 +113,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	q := r.URL.Query()
-	if s.opts.Token != "" && subtle.ConstantTimeCompare(hashToken(q.Get("token")), s.tokenHash) != 1 {
-		s.refuse(w, r, http.StatusForbidden, "missing or wrong token")
-		return
+	// A node that will get a new session (no resume token naming a live session) needs a place for it, reserved
+	// now so that a refusal is still an HTTP answer.
+	token := q.Get("resume")
+	var adm *admission
+	if !s.resumable(token) {
+		var hit limitID
+		if adm, hit = s.admit(sourceKey(r.RemoteAddr)); adm == nil {
+			if hit != limitShutdown {
+				s.stats.limit(hit)
+			}
+			s.refuse(w, r, http.StatusServiceUnavailable, "too many sessions: "+limitNames[hit])
+			return
+		}
 	}
+	defer s.release(adm) // a no-op once bind used it
 
 	c := &conn{srv: s}
 	hj := &leanHijacker{ResponseWriter: w, owner: c}
@@ -115,6 +141,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.ws, c.lc = ws, hj.lean
+	// net/http may have set deadlines for the request (Serve's WriteTimeout): the hub sets its own from here on.
+	c.lc.Conn.SetDeadline(time.Time{})
 	// Accept wrapped our reader in an io.MultiReader of the (empty) bytes read ahead and the connection; read from
 	// the connection directly instead, saving two objects and a call per read.
 	c.lc.br.Reset(c.lc)
@@ -135,18 +163,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1) // the read loop, or this function's own cleanup until then
-	startKeepalive := !s.keepaliveOn && s.opts.KeepAlive > 0
-	if startKeepalive {
-		s.keepaliveOn = true
-		s.wg.Add(1)
+	startBackground := !s.backgroundOn
+	if startBackground {
+		s.backgroundOn = true
+		s.wg.Add(2)
 	}
 	s.mu.Unlock()
-	if startKeepalive {
+	if startBackground {
 		go s.keepalive()
+		go func() {
+			defer s.wg.Done()
+			s.stall.run(s.done)
+		}()
 	}
 	handedOff = true // from here on connEnded releases the connection slot
 
-	sess, resumed, err := s.bind(c, q.Get("resume"))
+	sess, resumed, err := s.bind(c, token, adm, sourceKey(r.RemoteAddr))
 	if err == nil {
 		// Counted before the binding goes out, so that a node holding its binding is always counted.
 		s.stats.nodes.Add(1)
@@ -240,9 +272,20 @@ func newSecret() (secret [secretBytes]byte) {
 	return secret
 }
 
-// bind attaches c to the session its resume token names, if that session still lives, or else to a new session.
-// c is attached but not ready: nothing is written to it until its binding went out and ready is called.
-func (s *Server) bind(c *conn, token string) (sess *session, resumed bool, err error) {
+// resumable reports whether token names a live session (without checking its secret: bind does).
+func (s *Server) resumable(token string) bool {
+	if token == "" {
+		return false
+	}
+	addr, _, ok := parseResumeToken(token)
+	return ok && s.session(addr) != nil
+}
+
+// bind attaches c to the session its resume token names, if that session still lives, or else to a new session,
+// which takes the place adm reserved (or, when the token looked good before the upgrade but no longer is, a place
+// admitted now for client key). c is attached but not ready: nothing is written to it until its binding went out and
+// ready is called.
+func (s *Server) bind(c *conn, token string, adm *admission, key string) (sess *session, resumed bool, err error) {
 	if token != "" {
 		if addr, secret, ok := parseResumeToken(token); ok {
 			s.mu.RLock()
@@ -253,10 +296,20 @@ func (s *Server) bind(c *conn, token string) (sess *session, resumed bool, err e
 			}
 		}
 	}
+	if adm == nil {
+		var hit limitID
+		if adm, hit = s.admit(key); adm == nil {
+			if hit != limitShutdown {
+				s.stats.limit(hit)
+			}
+			return nil, false, errTooManySessions
+		}
+		defer s.release(adm)
+	}
 	var raw [addressBytes]byte
 	for {
 		rand.Read(raw[:])
-		sess = &session{srv: s, addr: addressEncoding.EncodeToString(raw[:]), rawAddr: raw, secret: newSecret()}
+		sess = &session{srv: s, addr: addressEncoding.EncodeToString(raw[:]), rawAddr: raw, secret: newSecret(), cl: adm.cl}
 		c.sess = sess
 		sess.c = c
 		s.mu.Lock()
@@ -269,6 +322,8 @@ func (s *Server) bind(c *conn, token string) (sess *session, resumed bool, err e
 			continue
 		}
 		s.sessions[sess.addr] = sess
+		adm.cl.sess[sess] = struct{}{}
+		adm.used = true // the admission's counts now stand for this session; removeSession gives them back
 		s.mu.Unlock()
 		s.stats.sessions.Add(1)
 		return sess, false, nil
@@ -303,6 +358,8 @@ func (s *Server) removeSession(sess *session) {
 	s.mu.Lock()
 	if s.sessions[sess.addr] == sess {
 		delete(s.sessions, sess.addr)
+		delete(sess.cl.sess, sess)
+		s.dropSourceLocked(sess.cl)
 	}
 	s.mu.Unlock()
 }
@@ -312,10 +369,14 @@ func (s *Server) removeSession(sess *session) {
 // exited. Peers get a moment to answer the close handshake; connections that do not are cut. Close may be called
 // while ServeHTTP calls are running (they are refused or closed); calls after the first return nil at once.
 //
-// Close does not close the http.Server or listener that calls ServeHTTP; shut that down first, so that no new
+// Close also closes the listeners of Serve and their plain HTTP connections at once (Shutdown lets those finish).
+// It does not close an http.Server of the caller's that calls ServeHTTP; shut that down first, so that no new
 // requests arrive, or after, it makes no difference to the hub.
 func (s *Server) Close() error {
 	s.closeOnce.Do(s.close)
+	for _, hs := range s.httpServers() {
+		hs.Close()
+	}
 	return nil
 }
 
@@ -325,6 +386,9 @@ const closeHandshakeWait = 2 * time.Second
 func (s *Server) close() {
 	s.mu.Lock()
 	s.closed = true
+	for _, hs := range s.https {
+		hs.SetKeepAlivesEnabled(false) // plain HTTP connections close after their current request
+	}
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)

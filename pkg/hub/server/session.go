@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -19,11 +20,16 @@ type session struct {
 	srv     *Server
 	addr    string
 	rawAddr [addressBytes]byte
+	cl      *source // the address that created it, charged for its place and its queue
+
+	detachedAt atomic.Int64 // unix nanoseconds since when it waits for a resume; 0 while attached
+	lim        bucket       // rate limit (rate.go)
 
 	mu        sync.Mutex
 	secret    [secretBytes]byte // of the resume token; replaced on every resume
 	c         *conn             // the attached connection, nil while detached; written to only once c.ready
 	q         [][]byte          // encoded messages waiting for c, oldest first; nil when empty, to cost nothing idle
+	qBytes    int64             // their cost (queueCost)
 	writing   bool              // a drain goroutine is running; at most one per session, so order is kept
 	ended     bool
 	hostnames []string
@@ -46,6 +52,7 @@ func (s *session) takeover(c *conn, secret *[secretBytes]byte) bool {
 		s.expiry.Stop() // if it already fired, expire finds s attached and does nothing
 		s.expiry = nil
 	}
+	s.detachedAt.Store(0)
 	s.mu.Unlock()
 	if old != nil {
 		old.requestClose(kindReplaced, closeReplaced, "session resumed by a newer connection")
@@ -69,28 +76,49 @@ func (s *session) ready(c *conn) bool {
 	return true
 }
 
-type pushResult int
+// queueOverhead is what a queued message costs besides its bytes (slice header, allocation rounding), so that
+// byte budgets also bound floods of tiny messages.
+const queueOverhead = 64
 
-const (
-	pushOK   pushResult = iota
-	pushFull            // the queue is at its limit
-	pushGone            // the session ended
-)
+func queueCost(b []byte) int64 { return int64(len(b)) + queueOverhead }
 
-// push queues the encoded message b for the node, unless limit messages are already waiting. b must not be
-// modified afterwards. Messages pushed to one session are written in push order.
-func (s *session) push(b []byte, limit int) pushResult {
+// push queues the encoded message b for the node, unless limit messages are already waiting or, with budgets, its
+// cost would go over a byte budget: the session's, its client address's or the hub's (Options.QueueBytes,
+// QueueBytesPerIP, MaxQueuedBytes). Replies to a node's own requests are pushed without budgets: the rate limit
+// bounds them, and a node must hear why its forward failed. b must not be modified afterwards. Messages pushed to
+// one session are written in push order. It returns the limit hit, limitNone when b was queued, or limitShutdown
+// when the session ended.
+func (s *session) push(b []byte, limit int, budgets bool) limitID {
+	srv := s.srv
+	cost := queueCost(b)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
-		return pushGone
+		return limitShutdown
 	}
-	if len(s.q) >= limit {
-		return pushFull
+	if len(s.q) >= limit || (budgets && s.qBytes+cost > srv.opts.QueueBytes) {
+		return limitQueue
+	}
+	if n := s.cl.queued.Add(cost); budgets && n > srv.opts.QueueBytesPerIP {
+		s.cl.queued.Add(-cost)
+		return limitQueuePerIP
+	}
+	if n := srv.stats.queued.Add(cost); budgets && n > srv.opts.MaxQueuedBytes {
+		srv.stats.queued.Add(-cost)
+		s.cl.queued.Add(-cost)
+		return limitQueueTotal
 	}
 	s.q = append(s.q, b)
+	s.qBytes += cost
 	s.startWriterLocked()
-	return pushOK
+	return limitNone
+}
+
+// unqueueLocked gives back the budget of cost bytes that left the queue.
+func (s *session) unqueueLocked(cost int64) {
+	s.qBytes -= cost
+	s.cl.queued.Add(-cost)
+	s.srv.stats.queued.Add(-cost)
 }
 
 // startWriterLocked starts a drain goroutine if there is something to write and somewhere to write it. Idle
@@ -149,6 +177,7 @@ func (s *session) drain() {
 
 		s.mu.Lock()
 		if len(s.q) > 0 { // only drain pops, so the head is still b unless end emptied the queue
+			s.unqueueLocked(queueCost(b))
 			s.q[0] = nil
 			s.q = s.q[1:]
 			if len(s.q) == 0 {
@@ -167,6 +196,7 @@ func (s *session) detach(c *conn) {
 		return
 	}
 	s.c = nil
+	s.detachedAt.Store(time.Now().UnixNano())
 	s.expiry = time.AfterFunc(s.srv.opts.Grace, s.expire)
 	s.srv.log.Debug("hub: session detached", "address", s.addr, "remote", c.remote())
 }
@@ -190,6 +220,9 @@ func (s *session) end(owner *conn, detachedOnly bool, why string) bool {
 	}
 	s.ended = true
 	s.c = nil
+	if s.qBytes > 0 {
+		s.unqueueLocked(s.qBytes)
+	}
 	s.q = nil
 	if s.expiry != nil {
 		s.expiry.Stop()
