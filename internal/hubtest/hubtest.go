@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -19,19 +21,38 @@ import (
 // log is added to the test's output.
 func Start(t testing.TB, flags ...string) string {
 	t.Helper()
+	return StartProcess(t, 0, flags...).URL
+}
+
+// Process is a running smoke-hub.
+type Process struct {
+	URL  string    // ws://127.0.0.1:port/
+	Addr string    // 127.0.0.1:port
+	Cmd  *exec.Cmd // for signals (Cmd.Process)
+	Log  *SyncBuffer
+}
+
+// StartProcess is Start returning the process. With nofile > 0 the hub runs under that open-files limit (soft and
+// hard, set by the shell's ulimit before it execs the hub).
+func StartProcess(t testing.TB, nofile int, flags ...string) *Process {
+	t.Helper()
 	bin := binary(t)
 	args := append([]string{"--host", "127.0.0.1", "--port", "0", "--log-level", "warn"}, flags...)
 	cmd := exec.Command(bin, args...)
+	if nofile > 0 {
+		cmd = exec.Command("/bin/sh", append([]string{"-c", `ulimit -n "$0" && exec "$@"`, strconv.Itoa(nofile), bin}, args...)...)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr SyncBuffer
-	cmd.Stderr = &stderr
+	stderr := new(SyncBuffer)
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGCONT) // in case a test stopped it
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
 		if t.Failed() {
@@ -46,7 +67,7 @@ func Start(t testing.TB, flags ...string) string {
 	if !ok {
 		t.Fatalf("unexpected first line from smoke-hub: %q", line)
 	}
-	return "ws://" + addr + "/"
+	return &Process{URL: "ws://" + addr + "/", Addr: addr, Cmd: cmd, Log: stderr}
 }
 
 var (

@@ -94,6 +94,47 @@ func newTestServer(t testing.TB, opts *Options) *testServer {
 	return &testServer{Server: s, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/", addr: hs.Listener.Addr().String()}
 }
 
+// newServedTestServer is newTestServer with the server's own Serve (and its connection limits) instead of
+// httptest's http.Server. extra, if not nil, handles the requests that are not WebSocket upgrades.
+func newServedTestServer(t testing.TB, opts *Options, extra http.Handler) *testServer {
+	t.Helper()
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.KeepAlive == 0 {
+		opts.KeepAlive = -1
+	}
+	if opts.Grace == 0 {
+		opts.Grace = 200 * time.Millisecond
+	}
+	s := New(opts)
+	s.closeWait = 300 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = s
+	if extra != nil {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				s.ServeHTTP(w, r)
+				return
+			}
+			extra.ServeHTTP(w, r)
+		})
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln, h) }()
+	t.Cleanup(func() {
+		s.Close()
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve returned %v", err)
+		}
+	})
+	addr := ln.Addr().String()
+	return &testServer{Server: s, url: "ws://" + addr + "/", addr: addr}
+}
+
 // client is a raw hub client: a coder/websocket connection speaking the JSON protocol by hand, so the server is
 // tested independently of pkg/hub's NetworkHub.
 type client struct {
@@ -113,7 +154,20 @@ func (ts *testServer) dial(t testing.TB, query string) *client {
 
 func (ts *testServer) tryDial(t testing.TB, query string, header http.Header) (*client, error) {
 	t.Helper()
-	ws, resp, err := websocket.Dial(ctxT(t), ts.url+query, &websocket.DialOptions{HTTPHeader: header})
+	return ts.tryDialFrom(t, "", query, header)
+}
+
+// tryDialFrom dials from source address ip, one of loopback's 127.0.0.0/8 ("": the default), so that tests can
+// play several client addresses.
+func (ts *testServer) tryDialFrom(t testing.TB, ip, query string, header http.Header) (*client, error) {
+	t.Helper()
+	opts := &websocket.DialOptions{HTTPHeader: header}
+	if ip != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		tr := &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}
+		opts.HTTPClient = &http.Client{Transport: tr}
+	}
+	ws, resp, err := websocket.Dial(ctxT(t), ts.url+query, opts)
 	if err != nil {
 		if resp != nil {
 			return nil, &httpError{code: resp.StatusCode, err: err}

@@ -56,7 +56,9 @@ type Options struct {
 
 	// QueueBytes bounds the bytes waiting for one node, QueueBytesPerIP those waiting for all the nodes of one IP
 	// address (as MaxConnectionsPerIP counts them), and MaxQueuedBytes those waiting in the whole hub, resumable
-	// sessions included. A forward over any of them is answered with undeliverable "recipient busy". Defaults
+	// sessions included; beyond MaxQueuedBytes only nodes of addresses holding less than QueueBytes may still
+	// queue, up to twice MaxQueuedBytes, so that many full addresses cannot lock out the rest. A forward over any
+	// of them is answered with undeliverable "recipient busy". Defaults
 	// 512 KiB, 4 MiB and 256 MiB; each is raised to fit at least the one before it, and QueueBytes to fit two
 	// messages of MaxMessageSize. Every message counts queueOverhead bytes more than its length.
 	QueueBytes      int64

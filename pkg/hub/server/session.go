@@ -103,7 +103,10 @@ func (s *session) push(b []byte, limit int, budgets bool) limitID {
 		s.cl.queued.Add(-cost)
 		return limitQueuePerIP
 	}
-	if n := srv.stats.queued.Add(cost); budgets && n > srv.opts.MaxQueuedBytes {
+	// The hub's budget is a backstop against many addresses at once; so that they do not lock everyone out, an
+	// address holding less than one node's budget may still queue, up to twice the hub's budget.
+	if n := srv.stats.queued.Add(cost); budgets && n > srv.opts.MaxQueuedBytes &&
+		(n > 2*srv.opts.MaxQueuedBytes || s.cl.queued.Load() > srv.opts.QueueBytes) {
 		srv.stats.queued.Add(-cost)
 		s.cl.queued.Add(-cost)
 		return limitQueueTotal
