@@ -18,7 +18,7 @@
 //
 // # Cost of an idle node
 //
-// Measured in process with 2,000 idle nodes (TestIdleMemory; go test -run TestIdleMemory -v): about 5.8 KB of Go
+// Measured in process with 2,000 idle nodes (TestIdleMemory; go test -run TestIdleMemory -v): about 5.9 KB of Go
 // heap and stack per node, the same after each node has sent a message. Of that: 2 KiB is the read goroutine's
 // stack and ~0.5 KB its runtime descriptor; ~1.4 KB is coder/websocket's Conn (with its four channel-based locks);
 // ~0.55 KB is the net.TCPConn; ~0.8 KB is this package's (session, conn, 16-byte buffers, map entries, and a rate
@@ -34,4 +34,16 @@
 // the end of its session. A message must finish arriving within Options.MessageTimeout once it began, so a peer
 // cannot pin read buffers by stalling mid-message. Per-connection goroutines recover from panics, log them and drop
 // only that connection.
+//
+// # Limits
+//
+// Everything a client can make the hub hold is bounded in bytes or in time, and per client address as well as per
+// hub, so that one client cannot take what the others need (Options lists each with its default; /metrics counts
+// every time one fires). Before the upgrade (Serve): the header's size and arrival time, the connections not yet
+// upgraded, per address and in all, with idle keep-alive connections closed to make room. After it: connections,
+// sessions (resumable ones included) per address and in all, queued bytes per node, per address and in all, and
+// messages per second per node. Connection limits default to what the open-files limit allows (DefaultLimits):
+// a hub out of descriptors cannot even refuse a connection. The rate limit forgives the hub's own stalls
+// (rate.go), and a node closed for its rate keeps its session, so an attack that stalls the hub closes nobody else.
+// Per-address limits key on the TCP peer's address: behind a reverse proxy, set MaxConnectionsPerIP to -1.
 package server
