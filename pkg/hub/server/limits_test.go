@@ -398,8 +398,21 @@ func TestMaxSessions(t *testing.T) {
 	if !c.binding.Resumed {
 		t.Fatal("resume refused at MaxSessions")
 	}
-	if n := ts.Stats().LimitHits["max_sessions"]; n != 1 {
-		t.Errorf("max_sessions %d, want 1", n)
+	// A token with a live address and a forged secret passes the check before the upgrade, not the one after.
+	forged := tokens[2][:len(tokens[2])-4] + "AAAA"
+	if forged == tokens[2] {
+		forged = tokens[2][:len(tokens[2])-4] + "BBBB"
+	}
+	ws, _, err := websocket.Dial(ctxT(t), ts.url+"?resume="+forged, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	if _, _, err := ws.Read(ctxT(t)); websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
+		t.Fatalf("forged resume at MaxSessions: %v, want close 1013", err)
+	}
+	if n := ts.Stats().LimitHits["max_sessions"]; n != 2 {
+		t.Errorf("max_sessions %d, want 2", n)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -195,6 +196,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if req := c.closeReq.Load(); req != nil {
 			c.performClose(req) // Close or a newer connection asked; there is no read loop yet to do it
+		} else if errors.Is(err, errTooManySessions) {
+			// The resume token looked good before the upgrade, but its session ended since (or it was forged with
+			// a real address), and there is no room for a new session: the WebSocket way of saying 503.
+			c.closeHandshake(websocket.StatusTryAgainLater, "too many sessions")
 		}
 		if sess != nil && !resumed {
 			sess.end(c, false, "binding failed") // nobody knows its address or token: no point waiting for a resume
