@@ -526,7 +526,10 @@ func (s *Server) connEnded(c *conn, err error) {
 		case kindReplaced:
 			// The session lives on with the newer connection.
 		case kindNone:
-			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+			// 1000, or 1001 "going away", which browsers send for a page that unloads (HTML's "make disappear"):
+			// the node left on purpose and will not resume, so its address and hostnames are freed now, and a
+			// reloaded page can claim its hostname again at once.
+			if code := websocket.CloseStatus(err); code == websocket.StatusNormalClosure || code == websocket.StatusGoingAway {
 				sess.end(c, false, "closed by node")
 				break
 			}

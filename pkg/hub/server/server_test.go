@@ -295,21 +295,27 @@ func TestHostnames(t *testing.T) {
 	a.expectResult("register", 102, "one-too-many")
 }
 
+// TestHostnameReleasedOnNormalClose: a node that closes with 1000, or with 1001 as a browser does for a page that
+// unloads (a reload, say), leaves at once: its hostname is free for the reloaded page, not after the grace period.
 func TestHostnameReleasedOnNormalClose(t *testing.T) {
-	ts := newTestServer(t, &Options{Grace: time.Minute})
-	a, b := ts.dial(t, ""), ts.dial(t, "")
-	a.expectResult("register", 1, "svc")
-	if err := a.ws.Close(websocket.StatusNormalClosure, ""); err != nil {
-		t.Fatal(err)
-	}
-	// The server releases at once on 1000 (not after the minute of grace), but asynchronously to a's close.
-	id := 1
-	eventually(t, "svc to be released", func() bool {
-		id++
-		return b.request("register", id, "svc").Type == wire.TypeResult
-	})
-	if st := ts.Stats(); st.Sessions != 1 {
-		t.Errorf("stats %+v", st)
+	for _, code := range []websocket.StatusCode{websocket.StatusNormalClosure, websocket.StatusGoingAway} {
+		t.Run(code.String(), func(t *testing.T) {
+			ts := newTestServer(t, &Options{Grace: time.Minute})
+			a, b := ts.dial(t, ""), ts.dial(t, "")
+			a.expectResult("register", 1, "svc")
+			if err := a.ws.Close(code, ""); err != nil {
+				t.Fatal(err)
+			}
+			// The server releases at once (not after the minute of grace), but asynchronously to a's close.
+			id := 1
+			eventually(t, "svc to be released", func() bool {
+				id++
+				return b.request("register", id, "svc").Type == wire.TypeResult
+			})
+			if st := ts.Stats(); st.Sessions != 1 {
+				t.Errorf("stats %+v", st)
+			}
+		})
 	}
 }
 
