@@ -26,6 +26,9 @@ var (
 	// rather than queue: signalling goes stale quickly, and after a failed resume a queued message would leave
 	// from a different address.
 	ErrDisconnected = errors.New("hub: disconnected from hub server")
+	// ErrInvalidURL means a network hub's URL is not ws://, wss://, http:// or https:// with a host. It is final:
+	// the hub does not try to connect, and every call returns it.
+	ErrInvalidURL = errors.New("hub: invalid hub URL")
 )
 
 // ServerError is an error the hub server reported for a request, with a code that has no sentinel here (newer

@@ -74,7 +74,8 @@ type hubConn struct {
 	pending map[uint64]chan wire.Message
 }
 
-// NewNetworkHub returns a hub client for the server at rawURL (ws:// or wss://) and starts connecting.
+// NewNetworkHub returns a hub client for the server at rawURL (ws:// or wss://) and starts connecting. A URL it
+// cannot connect to (no scheme, another scheme, no host) makes every call fail at once with ErrInvalidURL.
 func NewNetworkHub(rawURL string, opts *NetworkHubOptions) *NetworkHub {
 	var o NetworkHubOptions
 	if opts != nil {
@@ -100,8 +101,32 @@ func NewNetworkHub(rawURL string, opts *NetworkHubOptions) *NetworkHub {
 		bound:  make(chan struct{}),
 		names:  make(map[string]bool),
 	}
+	if err := checkURL(rawURL); err != nil {
+		// Bad configuration fails at once, from every call, rather than after retries.
+		h.closeErr = err
+		cancel()
+		close(h.done)
+		return h
+	}
 	go h.loop()
 	return h
+}
+
+// checkURL accepts what websocket.Dial can connect to: ws and wss, or http and https for the same.
+func checkURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fmt.Errorf("%w %q: %v", ErrInvalidURL, rawURL, err)
+	}
+	switch u.Scheme {
+	case "ws", "wss", "http", "https":
+	default:
+		return fmt.Errorf("%w %q: want ws://host[:port][/path] or wss://… (scheme %q)", ErrInvalidURL, rawURL, u.Scheme)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%w %q: no host", ErrInvalidURL, rawURL)
+	}
+	return nil
 }
 
 var _ Hub = (*NetworkHub)(nil)

@@ -361,3 +361,22 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestNetworkHubBadURL: a URL the hub cannot connect to fails at once, from every call, instead of after retries.
+func TestNetworkHubBadURL(t *testing.T) {
+	for _, u := range []string{"localhost:5600", "ftp://hub.example/", "ws:///nohost", "ws://[::1"} {
+		h := hub.NewNetworkHub(u, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := h.Address(ctx)
+		cancel()
+		if !errors.Is(err, hub.ErrInvalidURL) {
+			t.Errorf("%q: Address returned %v, want ErrInvalidURL at once", u, err)
+		}
+		if err := h.Register(context.Background(), "x"); !errors.Is(err, hub.ErrInvalidURL) {
+			t.Errorf("%q: Register returned %v", u, err)
+		}
+		if err := h.Close(); err != nil {
+			t.Errorf("%q: Close: %v", u, err)
+		}
+	}
+}

@@ -27,6 +27,11 @@ var (
 	// from a peer that keepalive pinged. It is a net.Error whose Timeout is true and it matches
 	// os.ErrDeadlineExceeded.
 	ErrTimeout error = timeoutError{}
+
+	// ErrHubInUse means the hub passed in Options.Hub already carries another node. A hub is one node's identity
+	// on the network (one address, one stream of signalling), so nodes cannot share one: a node made with a hub in
+	// use returns this error from Address, Listen and Dial. The hub is free again once its node is closed.
+	ErrHubInUse = errors.New("node: the hub already carries another node")
 )
 
 type timeoutError struct{}

@@ -21,7 +21,7 @@ import (
 // All methods are safe for concurrent use. Close ends every socket and peer connection and leaves the hub.
 type Node struct {
 	hub     hub.Hub
-	ownsHub bool
+	hubErr  error // ErrHubInUse when the hub carries another node: then the node does nothing but report it
 	opts    Options
 	api     *rtc.API
 	started time.Time
@@ -119,6 +119,12 @@ func New(opts *Options) *Node {
 		listeners: make(map[int]*Listener),
 		sockets:   make(map[*Socket]struct{}),
 	}
+	if !claimHub(h) {
+		n.hubErr = fmt.Errorf("%w (create one hub for each node)", ErrHubInUse)
+		n.closed = true
+		close(n.done)
+		return n
+	}
 	go n.receive()
 	return n
 }
@@ -128,6 +134,9 @@ func (n *Node) Hub() hub.Hub { return n.hub }
 
 // Address returns the node's address on its hub, waiting for the hub to assign it.
 func (n *Node) Address(ctx context.Context) (string, error) {
+	if n.hubErr != nil {
+		return "", n.hubErr
+	}
 	a, err := n.hub.Address(ctx)
 	if err != nil {
 		return "", err
@@ -350,6 +359,9 @@ func checkPort(port int) error {
 // this node's own listeners without WebRTC. Any other name that is not a known peer is first looked up as a
 // hostname on the hub. A port nobody listens on fails at once with ErrPortNotListening.
 func (n *Node) Dial(ctx context.Context, address string, port int) (*Socket, error) {
+	if n.hubErr != nil {
+		return nil, n.hubErr
+	}
 	if err := checkPort(port); err != nil {
 		return nil, err
 	}
@@ -487,6 +499,9 @@ func (n *Node) untrack(s *Socket) {
 }
 
 func (n *Node) errClosed() error {
+	if n.hubErr != nil {
+		return n.hubErr
+	}
 	return fmt.Errorf("node: closed: %w", net.ErrClosed)
 }
 
@@ -529,5 +544,7 @@ func (n *Node) Close() error {
 	wg.Wait()
 	n.cancel()
 	<-n.done
-	return n.hub.Close()
+	err := n.hub.Close()
+	releaseHub(n.hub)
+	return err
 }
