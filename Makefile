@@ -8,16 +8,16 @@ WASM_ENV  := GOOS=js GOARCH=wasm
 OFFLINE   := GOPROXY=off GOFLAGS=-mod=readonly
 PORT      ?= 5000
 
-.PHONY: run site test check vet test-native test-js bench tools deps clean npm
+.PHONY: run site test check vet test-native test-js bench tools hub deps clean npm package
 
-## run: build everything and serve the demo site (bin/site) through smoke-hub on http://localhost:$(PORT)
-run: deps tools site
+## run: build what the demo site needs (smoke-hub, the package) and serve it (bin/site) on http://localhost:$(PORT)
+run: deps hub site
 	@echo "Open http://localhost:$(PORT)/ (hub at ws://localhost:$(PORT)/). Ctrl-C stops."
 	$(BIN)/smoke-hub --port $(PORT) --web $(BIN)/site
 
 ## site: stage the demo site in bin/site: web/ plus the npm package in node_modules/, installed as a user would get
 ## it (npm pack, unpacked; without npm, the files package.json lists)
-site: npm
+site: package
 	rm -rf $(BIN)/site $(BIN)/site-pack
 	mkdir -p $(BIN)/site/node_modules/@smokenet/smoke $(BIN)/site-pack
 	cp -R web/. $(BIN)/site/
@@ -66,7 +66,10 @@ deps:
 	$(GO) mod download
 
 ## npm: build the npm package in npm/ (dist/, gitignored) and install its dev tools (TypeScript, for the type test)
-npm: npm/node_modules/.package-lock.json
+npm: npm/node_modules/.package-lock.json package
+
+## package: build the npm package's dist/ only (what the demo site serves)
+package:
 	GO=$(GO) ./npm/build.sh
 
 npm/node_modules/.package-lock.json: npm/package-lock.json
@@ -74,6 +77,9 @@ npm/node_modules/.package-lock.json: npm/package-lock.json
 
 tools:
 	$(GO) build -o $(BIN)/ ./cmd/smoke-hub ./internal/cmd/wasmbrowser ./internal/cmd/smoke-bench
+
+hub:
+	$(GO) build -o $(BIN)/ ./cmd/smoke-hub
 
 clean:
 	rm -rf $(BIN)

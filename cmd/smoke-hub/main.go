@@ -170,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if st, err := os.Stat(c.web); err != nil || !st.IsDir() {
 			return fmt.Errorf("--web %q is not a folder", c.web)
 		}
-		static = http.FileServer(http.Dir(c.web))
+		static = newStaticFiles(c.web)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if isWebSocket(r) {
