@@ -51,6 +51,12 @@ type config struct {
 	host, web, ice, token, origins, logLevel, logFormat, metricsAddr string
 	port                                                             int
 	limits                                                           server.Options // the limits the flags set
+
+	turn                          bool
+	turnPort                      int
+	turnIP, turnSecret, turnPorts string
+	turnTTL                       time.Duration
+	turnAllowPrivate              bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -64,6 +70,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.token, "token", "", "shared secret nodes must present (?token=)")
 	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origin host patterns allowed to connect (default: any)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090), without the token")
+	fs.BoolVar(&c.turn, "turn", false, "run a TURN relay (UDP --turn-port) and hand each node credentials for it")
+	fs.IntVar(&c.turnPort, "turn-port", 3478, "UDP port of the TURN relay (0 picks a free one)")
+	fs.StringVar(&c.turnIP, "turn-ip", "", "public IP of this host for relayed traffic (default: --host, if it is an IP)")
+	fs.StringVar(&c.turnSecret, "turn-secret", "", "TURN REST shared secret: of --turn (default: random), or of the turn: servers in --ice (coturn's static-auth-secret)")
+	fs.DurationVar(&c.turnTTL, "turn-ttl", server.DefaultTURNTTL, "how long TURN credentials stay valid")
+	fs.StringVar(&c.turnPorts, "turn-relay-ports", "49152-65535", "UDP port range of relays")
+	fs.BoolVar(&c.turnAllowPrivate, "turn-allow-private", false, "let the relay send to private, loopback and link-local addresses (tests on one host)")
 	l := &c.limits
 	fs.IntVar(&l.MaxConnections, "max-connections", 0, "most nodes connected at once (default: derived from the file-descriptor limit)")
 	fs.IntVar(&l.MaxSessions, "max-sessions", 0, "most sessions, connected or waiting for a resume (default: --max-connections)")
@@ -146,6 +159,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		opts.ICEServers = servers
 	}
+	relay, err := setupTURN(c, opts, logger)
+	if err != nil {
+		return err
+	}
+	if relay != nil {
+		defer relay.Close()
+	}
 	hubServer := server.New(opts)
 
 	mux := http.NewServeMux()
@@ -156,6 +176,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", server.MetricsContentType)
 		hubServer.WriteMetrics(w)
+		if relay != nil {
+			writeTURNMetrics(w, relay.Stats())
+		}
 		writeGoMetrics(w)
 	})
 	if c.metricsAddr == "" {

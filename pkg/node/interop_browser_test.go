@@ -16,16 +16,30 @@ import (
 
 // TestNodeInteropWithBrowser runs a native node (pion) and a node in headless Chromium (Go wasm driving the
 // browser's RTCPeerConnection) on one smoke-hub process; each dials the other (the browser half is
-// TestBrowserNodeInterop).
+// TestBrowserNodeInterop). In the relay case both nodes may use TURN relays only (node.Options.RelayOnly, the
+// browser's iceTransportPolicy "relay"), through the relay the hub embeds (smoke-hub --turn).
 func TestNodeInteropWithBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}
+	t.Run("direct", func(t *testing.T) { testNodeInteropWithBrowser(t, false) })
+	t.Run("relay", func(t *testing.T) { testNodeInteropWithBrowser(t, true) })
+}
+
+func testNodeInteropWithBrowser(t *testing.T, relay bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	url := hubtest.Start(t)
+	var url string
+	env := map[string]string{}
+	if relay {
+		url = hubtest.Start(t, "--turn", "--turn-port", "0", "--turn-allow-private")
+		env["SMOKE_RELAY_ONLY"] = "1"
+	} else {
+		url = hubtest.Start(t)
+	}
+	env["SMOKE_HUB_URL"] = url
 
-	n := node.New(&node.Options{Hub: hub.NewNetworkHub(url, nil), WebRTC: testWebRTC()})
+	n := node.New(&node.Options{Hub: hub.NewNetworkHub(url, nil), WebRTC: testWebRTC(), RelayOnly: relay})
 	defer n.Close()
 	l, err := n.Listen(5000)
 	if err != nil {
@@ -35,8 +49,7 @@ func TestNodeInteropWithBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	w := browser.StartWasmTest(ctx, t, "github.com/smokenet/smoke/pkg/node", "TestBrowserNodeInterop",
-		map[string]string{"SMOKE_HUB_URL": url})
+	w := browser.StartWasmTest(ctx, t, "github.com/smokenet/smoke/pkg/node", "TestBrowserNodeInterop", env)
 	fail := func(format string, args ...any) {
 		t.Helper()
 		w.Fatalf(t, format, args...)

@@ -21,7 +21,7 @@ func TestBrowserNodeInterop(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	n := node.New(&node.Options{Hub: hub.NewNetworkHub(url, nil)})
+	n := node.New(&node.Options{Hub: hub.NewNetworkHub(url, nil), RelayOnly: os.Getenv("SMOKE_RELAY_ONLY") == "1"})
 	defer n.Close()
 	echo(t, n, 4000)
 	if err := n.Hub().Register(ctx, "browser-node"); err != nil {

@@ -67,6 +67,11 @@ type Options struct {
 	// intervals. Default 15 s.
 	KeepAlive time.Duration
 
+	// RelayOnly makes the node's peer connections use TURN relays only (W3C iceTransportPolicy "relay"): peers
+	// never learn this node's IP addresses, at the cost of a relay hop. It needs a hub that hands out TURN servers
+	// (smoke-hub --turn); without one, no peer connection can be made.
+	RelayOnly bool
+
 	// WebRTC holds pion's knobs that are not part of the WebRTC standard (network types, interfaces, ports, ICE
 	// timeouts, logging): natively a *webrtc.SettingEngine from github.com/pion/webrtc/v4. Nil: pion's defaults,
 	// plus loopback candidates, without mDNS candidates or logs. In the browser there is nothing to set (see
@@ -290,7 +295,9 @@ func (n *Node) iceConfig() (rtc.Configuration, error) {
 	if err != nil {
 		return rtc.Configuration{}, fmt.Errorf("node: ICE configuration from hub: %w", err)
 	}
-	return webrtcConfig(cfg), nil
+	w := webrtcConfig(cfg)
+	w.RelayOnly = n.opts.RelayOnly
+	return w, nil
 }
 
 // createPeerLocked makes the peer for remote; n.mu is held. Creating a peer connection does not wait on anything.

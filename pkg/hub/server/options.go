@@ -80,6 +80,11 @@ type Options struct {
 	// arrived. A connection that is slower is treated as dropped. Default 10 s.
 	MessageTimeout time.Duration
 
+	// TURN, when set, adds to every node's binding a TURN server with credentials of its own for that node (see
+	// package turn): the embedded relay of smoke-hub --turn, or an external one such as coturn with
+	// use-auth-secret.
+	TURN *TURNOptions
+
 	// The limits below apply to the connections Serve accepts, before they become hub connections or while they
 	// are plain HTTP (health checks, metrics, static files). A program that runs its own http.Server with
 	// ServeHTTP must set the equivalents itself (MaxHeaderBytes, ReadHeaderTimeout, IdleTimeout).
@@ -103,6 +108,20 @@ type Options struct {
 	MaxHTTPConnections      int
 	MaxHTTPConnectionsPerIP int
 }
+
+// TURNOptions are the TURN servers whose credentials the hub hands out.
+type TURNOptions struct {
+	// URLs are the servers' turn: or turns: URLs. "{host}" in a URL is replaced with the host name the node used
+	// to reach the hub, for a relay on the hub's own host.
+	URLs []string
+	// Secret is the TURN REST shared secret the servers know.
+	Secret string
+	// TTL is how long credentials stay valid; a node gets new ones with every binding. Default 6 h.
+	TTL time.Duration
+}
+
+// DefaultTURNTTL is TURNOptions.TTL's default.
+const DefaultTURNTTL = 6 * time.Hour
 
 // Defaults, as in PROTOCOL.md.
 const (
@@ -133,6 +152,14 @@ func (opts *Options) cloneWithDefaults() *Options {
 		o = *opts
 	}
 	o.ICEServers = append([]hub.ICEServer(nil), o.ICEServers...)
+	if o.TURN != nil {
+		t := *o.TURN
+		t.URLs = append([]string(nil), t.URLs...)
+		if t.TTL <= 0 {
+			t.TTL = DefaultTURNTTL
+		}
+		o.TURN = &t
+	}
 	o.AllowedOrigins = append([]string(nil), o.AllowedOrigins...)
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = DefaultMaxMessageSize

@@ -9,14 +9,17 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/smokenet/smoke/pkg/hub/internal/wire"
+	"github.com/smokenet/smoke/pkg/hub/server/turn"
 )
 
 // Server is the smoke-hub signalling server: an http.Handler that upgrades requests to WebSocket connections
@@ -186,7 +189,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.counted = true
 		c.lastRead.Store(time.Now().UnixNano())
 		var b []byte
-		if b, err = s.bindingMessage(sess, resumed); err == nil {
+		if b, err = s.bindingMessage(sess, resumed, r.Host); err == nil {
 			err = c.writeNow(b)
 		}
 		if err == nil && !sess.ready(c) {
@@ -335,15 +338,31 @@ func (s *Server) bind(c *conn, token string, adm *admission, key string) (sess *
 	}
 }
 
-func (s *Server) bindingMessage(sess *session, resumed bool) ([]byte, error) {
+// bindingMessage encodes sess's binding for a connection that reached the hub as host (the request's Host).
+func (s *Server) bindingMessage(sess *session, resumed bool, host string) ([]byte, error) {
 	sess.mu.Lock()
 	token := resumeToken(&sess.rawAddr, &sess.secret)
 	sess.mu.Unlock()
+	ice := s.ice
+	if t := s.opts.TURN; t != nil && len(t.URLs) > 0 {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if strings.Contains(host, ":") { // an IPv6 literal goes in brackets in a URL
+			host = "[" + strings.Trim(host, "[]") + "]"
+		}
+		urls := make([]string, len(t.URLs))
+		for i, u := range t.URLs {
+			urls[i] = strings.ReplaceAll(u, "{host}", host)
+		}
+		user, pass := turn.Credentials(t.Secret, sess.addr, time.Now().Add(t.TTL))
+		ice = append(ice[:len(ice):len(ice)], wire.ICEServer{URLs: urls, Username: user, Credential: pass})
+	}
 	return wire.Encode(&wire.Message{
 		Type:           wire.TypeBinding,
 		Version:        wire.Version,
 		Address:        sess.addr,
-		ICEServers:     s.ice,
+		ICEServers:     ice,
 		Resume:         token,
 		Resumed:        resumed,
 		Grace:          s.graceMS,

@@ -46,7 +46,11 @@ func (a *API) NewPeerConnection(c Configuration) (*PeerConnection, error) {
 		}
 		servers = append(servers, o)
 	}
-	v, err := jsx.New(ctor, map[string]any{"iceServers": servers})
+	conf := map[string]any{"iceServers": servers}
+	if c.RelayOnly {
+		conf["iceTransportPolicy"] = "relay"
+	}
+	v, err := jsx.New(ctor, conf)
 	if err != nil {
 		return nil, fmt.Errorf("rtc: new RTCPeerConnection: %w", err)
 	}

@@ -36,6 +36,9 @@ func (a *API) NewPeerConnection(c Configuration) (*PeerConnection, error) {
 	for _, s := range c.ICEServers {
 		wc.ICEServers = append(wc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
+	if c.RelayOnly {
+		wc.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
 	pc, err := a.api.NewPeerConnection(wc)
 	if err != nil {
 		return nil, err

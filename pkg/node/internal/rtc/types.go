@@ -8,9 +8,10 @@ import (
 // API makes peer connections. Natively it holds pion's API built from Settings; in the browser it is empty.
 type API struct{ apiImpl }
 
-// Configuration is the RTCConfiguration a peer connection is made with; only the ICE servers are used.
+// Configuration is the RTCConfiguration a peer connection is made with: its ICE servers and transport policy.
 type Configuration struct {
 	ICEServers []ICEServer
+	RelayOnly  bool // iceTransportPolicy "relay"
 }
 
 // ICEServer is one STUN or TURN server (W3C RTCIceServer).
