@@ -31,6 +31,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/hub/server"
 )
@@ -52,6 +54,10 @@ type config struct {
 	port                                                             int
 	limits                                                           server.Options // the limits the flags set
 
+	nats, natsPrefix string
+	natsReplicas     int
+	lease            time.Duration
+
 	turn                          bool
 	turnPort                      int
 	turnIP, turnSecret, turnPorts string
@@ -70,6 +76,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.token, "token", "", "shared secret nodes must present (?token=)")
 	fs.StringVar(&c.origins, "allowed-origins", "", "comma-separated origin host patterns allowed to connect (default: any)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090), without the token")
+	fs.StringVar(&c.nats, "nats", "", "join a cluster of hubs over NATS (JetStream): comma-separated nats:// URLs of its servers")
+	fs.StringVar(&c.natsPrefix, "nats-prefix", "smoke", "subject and KV bucket prefix; the hubs of one cluster share it")
+	fs.IntVar(&c.natsReplicas, "nats-replicas", 0, "replicas of the cluster's KV buckets (default 3, or 1 on a single NATS server)")
+	fs.DurationVar(&c.lease, "lease", server.DefaultLease, "cluster hostname lease: a dead hub's hostnames are free after it")
 	fs.BoolVar(&c.turn, "turn", false, "run a TURN relay (UDP --turn-port) and hand each node credentials for it")
 	fs.IntVar(&c.turnPort, "turn-port", 3478, "UDP port of the TURN relay (0 picks a free one)")
 	fs.StringVar(&c.turnIP, "turn-ip", "", "public IP of this host for relayed traffic (default: --host, if it is an IP)")
@@ -167,6 +177,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer relay.Close()
 	}
 	hubServer := server.New(opts)
+	if c.nats != "" {
+		nc, err := nats.Connect(c.nats, nats.Name("smoke-hub"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+		if err != nil {
+			return fmt.Errorf("--nats: %w", err)
+		}
+		defer nc.Close()
+		if err := hubServer.JoinCluster(&server.ClusterOptions{Conn: nc, Prefix: c.natsPrefix, Replicas: c.natsReplicas, Lease: c.lease}); err != nil {
+			return err
+		}
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -32,7 +32,8 @@ import (
 // (signalling goes stale quickly, and a queued message might leave from a new address). Requests in flight when
 // the connection drops fail the same way.
 type NetworkHub struct {
-	url  string
+	urls []string     // the URL given, then NetworkHubOptions.URLs
+	cur  atomic.Int32 // index in urls of the server to connect to next
 	opts NetworkHubOptions
 
 	// ctx lives as long as the hub: Close cancels it, which ends the connection loop.
@@ -59,6 +60,10 @@ type NetworkHubOptions struct {
 	// MinBackoff and MaxBackoff bound the wait between reconnection attempts, which doubles from MinBackoff up to
 	// MaxBackoff with ±20% jitter. Defaults 100 ms and 5 s.
 	MinBackoff, MaxBackoff time.Duration
+	// URLs are more servers of the same cluster of hubs (smoke-hub --nats): when the server in use cannot be
+	// reached, the hub tries the next, and resumes its session there (same address and hostnames). One URL behind
+	// a load balancer works as well.
+	URLs []string
 	// InboxSize is how many received messages may wait for Receive before the hub stops reading from the server
 	// (backpressure: the server then queues, and beyond its bound reports the recipient busy). Default 1024.
 	InboxSize int
@@ -92,7 +97,7 @@ func NewNetworkHub(rawURL string, opts *NetworkHubOptions) *NetworkHub {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &NetworkHub{
-		url:    rawURL,
+		urls:   append([]string{rawURL}, o.URLs...),
 		opts:   o,
 		ctx:    ctx,
 		cancel: cancel,
@@ -101,12 +106,14 @@ func NewNetworkHub(rawURL string, opts *NetworkHubOptions) *NetworkHub {
 		bound:  make(chan struct{}),
 		names:  make(map[string]bool),
 	}
-	if err := checkURL(rawURL); err != nil {
-		// Bad configuration fails at once, from every call, rather than after retries.
-		h.closeErr = err
-		cancel()
-		close(h.done)
-		return h
+	for _, u := range h.urls {
+		if err := checkURL(u); err != nil {
+			// Bad configuration fails at once, from every call, rather than after retries.
+			h.closeErr = err
+			cancel()
+			close(h.done)
+			return h
+		}
 	}
 	go h.loop()
 	return h
@@ -132,7 +139,7 @@ func checkURL(rawURL string) error {
 var _ Hub = (*NetworkHub)(nil)
 
 // URL returns the server URL the hub connects to.
-func (h *NetworkHub) URL() string { return h.url }
+func (h *NetworkHub) URL() string { return h.urls[h.cur.Load()] }
 
 // Connected reports whether the hub has a live connection to its server right now.
 func (h *NetworkHub) Connected() bool {
@@ -150,6 +157,16 @@ func (h *NetworkHub) loop() {
 		if err == nil {
 			backoff = h.opts.MinBackoff
 			err = h.serve(c)
+		} else if n := int32(len(h.urls)); n > 1 {
+			// That server is down or refuses: the next of the cluster, at once the first time round.
+			if next := (h.cur.Load() + 1) % n; next != 0 {
+				h.cur.Store(next)
+				if h.ctx.Err() == nil {
+					continue
+				}
+			} else {
+				h.cur.Store(0)
+			}
 		}
 		if h.ctx.Err() != nil {
 			return
@@ -173,9 +190,10 @@ func (h *NetworkHub) loop() {
 
 // connect dials the server and reads the binding.
 func (h *NetworkHub) connect() (*hubConn, error) {
-	u, err := url.Parse(h.url)
+	hubURL := h.URL()
+	u, err := url.Parse(hubURL)
 	if err != nil {
-		return nil, fmt.Errorf("hub: bad URL %q: %w", h.url, err)
+		return nil, fmt.Errorf("hub: bad URL %q: %w", hubURL, err)
 	}
 	q := u.Query()
 	q.Set("v", strconv.Itoa(wire.Version))
@@ -195,16 +213,16 @@ func (h *NetworkHub) connect() (*hubConn, error) {
 	ws, resp, err := websocket.Dial(ctx, u.String(), nil)
 	if err != nil {
 		if resp != nil && resp.StatusCode != 0 && resp.StatusCode != 101 {
-			return nil, fmt.Errorf("hub: connecting to %s: server answered %s: %w", h.url, resp.Status, err)
+			return nil, fmt.Errorf("hub: connecting to %s: server answered %s: %w", hubURL, resp.Status, err)
 		}
-		return nil, fmt.Errorf("hub: connecting to %s: %w", h.url, err)
+		return nil, fmt.Errorf("hub: connecting to %s: %w", hubURL, err)
 	}
 	// Until the binding tells us the limit, accept the protocol's default with room for the envelope.
 	ws.SetReadLimit(2 * (64 << 10))
 	typ, b, err := ws.Read(ctx)
 	if err != nil {
 		ws.CloseNow()
-		return nil, fmt.Errorf("hub: waiting for binding from %s: %w", h.url, closeErr(err))
+		return nil, fmt.Errorf("hub: waiting for binding from %s: %w", hubURL, closeErr(err))
 	}
 	m, err := wire.Decode(b, wire.FromServer)
 	if err == nil && (typ != websocket.MessageText || m.Type != wire.TypeBinding) {
@@ -278,7 +296,7 @@ func (h *NetworkHub) serve(c *hubConn) error {
 	for {
 		typ, b, err := c.ws.Read(h.ctx)
 		if err != nil {
-			return fmt.Errorf("hub: connection to %s lost: %w", h.url, closeErr(err))
+			return fmt.Errorf("hub: connection to %s lost: %w", h.URL(), closeErr(err))
 		}
 		if typ != websocket.MessageText {
 			c.ws.Close(websocket.StatusPolicyViolation, "binary message")
@@ -382,9 +400,9 @@ func (h *NetworkHub) waitBinding(ctx context.Context) (*wire.Message, error) {
 		last := h.lastErr
 		h.mu.Unlock()
 		if last != nil {
-			return nil, fmt.Errorf("hub: not connected to %s: %w (last error: %v)", h.url, ctx.Err(), last)
+			return nil, fmt.Errorf("hub: not connected to %s: %w (last error: %v)", h.URL(), ctx.Err(), last)
 		}
-		return nil, fmt.Errorf("hub: not connected to %s: %w", h.url, ctx.Err())
+		return nil, fmt.Errorf("hub: not connected to %s: %w", h.URL(), ctx.Err())
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -384,6 +384,10 @@ func (c *conn) forward(m *wire.Message) {
 	s := c.srv
 	dst := s.session(m.To)
 	if dst == nil {
+		if s.cluster != nil {
+			s.cluster.forward(c, m) // maybe on another hub
+			return
+		}
 		c.undeliverable(m.To, "unknown address")
 		return
 	}
@@ -462,6 +466,9 @@ func (c *conn) register(m *wire.Message) {
 		}
 		return
 	}
+	if s.cluster != nil {
+		s.cluster.publishSession(sess) // its hostnames, for a resume on another hub
+	}
 	c.reply(&wire.Message{Type: wire.TypeResult, ID: m.ID})
 }
 
@@ -483,6 +490,9 @@ func (c *conn) unregister(m *wire.Message) {
 		sess.addHostname(name) // still ours in the registry: keep it, so the session's end releases it
 		c.replyError(m.ID, wire.CodeInternal, "the hub could not unregister the hostname; try again later")
 		return
+	}
+	if s.cluster != nil {
+		s.cluster.publishSession(sess)
 	}
 	c.reply(&wire.Message{Type: wire.TypeResult, ID: m.ID})
 }
@@ -520,7 +530,11 @@ func (s *Server) connEnded(c *conn, err error) {
 		case kindViolation:
 			sess.end(c, false, "protocol violation")
 		case kindShutdown:
-			sess.end(c, false, "server shutting down")
+			if s.cluster != nil {
+				sess.handOver() // to whichever hub of the cluster the node resumes on
+			} else {
+				sess.end(c, false, "server shutting down")
+			}
 		case kindThrottled:
 			sess.detach(c)
 		case kindReplaced:

@@ -28,11 +28,13 @@ import (
 // All methods are safe for concurrent use. ServeHTTP is called by net/http for each request, Stats and
 // WriteMetrics by anyone at any time, Close once when the server should stop (later calls do nothing).
 type Server struct {
-	opts    *Options
-	log     *slog.Logger
-	reg     Registry
-	ice     []wire.ICEServer
-	graceMS int64
+	opts            *Options
+	log             *slog.Logger
+	reg             Registry
+	cluster         *cluster // nil unless JoinCluster
+	defaultRegistry bool     // Options.Registry was not set: JoinCluster replaces the in-memory one
+	ice             []wire.ICEServer
+	graceMS         int64
 
 	accept    websocket.AcceptOptions // shared, never modified (Accept copies it)
 	tokenHash []byte                  // of Options.Token: comparing hashes takes the same time whatever the lengths
@@ -66,17 +68,18 @@ var _ http.Handler = (*Server)(nil)
 func New(opts *Options) *Server {
 	o := opts.cloneWithDefaults()
 	s := &Server{
-		opts:      o,
-		log:       o.Logger,
-		reg:       o.Registry,
-		ice:       o.wireICEServers(),
-		graceMS:   o.Grace.Milliseconds(),
-		sessions:  make(map[string]*session),
-		sources:   make(map[string]*source),
-		conns:     make(map[*conn]struct{}),
-		done:      make(chan struct{}),
-		pingSlots: make(chan struct{}, maxConcurrentPings),
-		closeWait: closeHandshakeWait,
+		opts:            o,
+		log:             o.Logger,
+		reg:             o.Registry,
+		defaultRegistry: opts == nil || opts.Registry == nil,
+		ice:             o.wireICEServers(),
+		graceMS:         o.Grace.Milliseconds(),
+		sessions:        make(map[string]*session),
+		sources:         make(map[string]*source),
+		conns:           make(map[*conn]struct{}),
+		done:            make(chan struct{}),
+		pingSlots:       make(chan struct{}, maxConcurrentPings),
+		closeWait:       closeHandshakeWait,
 	}
 	s.tokenHash = hashToken(o.Token)
 	s.accept.InsecureSkipVerify = true // checkOrigin has decided before Accept runs
@@ -280,13 +283,47 @@ func newSecret() (secret [secretBytes]byte) {
 	return secret
 }
 
-// resumable reports whether token names a live session (without checking its secret: bind does).
+// resumable reports whether token names a live session, here or elsewhere in the cluster (without checking its
+// secret: bind does).
 func (s *Server) resumable(token string) bool {
 	if token == "" {
 		return false
 	}
 	addr, _, ok := parseResumeToken(token)
-	return ok && s.session(addr) != nil
+	return ok && (s.session(addr) != nil || (s.cluster != nil && s.cluster.exists(addr)))
+}
+
+// JoinCluster makes s one hub of a cluster over NATS (see ClusterOptions and CLUSTER.md). Call it after New and
+// before serving. Unless Options.Registry was set, hostnames become cluster-wide leases.
+func (s *Server) JoinCluster(o *ClusterOptions) error {
+	if o == nil {
+		return errors.New("hub server: JoinCluster: nil options")
+	}
+	c, err := newCluster(s, o)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		c.close()
+		return errServerClosed
+	}
+	if s.cluster != nil {
+		c.close()
+		return errors.New("hub server: already in a cluster")
+	}
+	s.cluster = c
+	if s.defaultRegistry {
+		s.reg = c.reg
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.run(s.done)
+	}()
+	s.log.Info("hub: joined the cluster", "hub", c.id, "prefix", c.prefix)
+	return nil
 }
 
 // bind attaches c to the session its resume token names, if that session still lives, or else to a new session,
@@ -300,7 +337,25 @@ func (s *Server) bind(c *conn, token string, adm *admission, key string) (sess *
 			old := s.sessions[addr]
 			s.mu.RUnlock()
 			if old != nil && old.takeover(c, &secret) {
+				if s.cluster != nil {
+					s.cluster.publishSession(old) // its secret changed
+				}
 				return old, true, nil
+			}
+			if old == nil && s.cluster != nil {
+				if adm == nil {
+					var hit limitID
+					if adm, hit = s.admit(key); adm == nil {
+						if hit != limitShutdown {
+							s.stats.limit(hit)
+						}
+						return nil, false, errTooManySessions
+					}
+					defer s.release(adm)
+				}
+				if sess := s.cluster.resume(c, addr, &secret, adm); sess != nil {
+					return sess, true, nil
+				}
 			}
 		}
 	}
@@ -334,6 +389,9 @@ func (s *Server) bind(c *conn, token string, adm *admission, key string) (sess *
 		adm.used = true // the admission's counts now stand for this session; removeSession gives them back
 		s.mu.Unlock()
 		s.stats.sessions.Add(1)
+		if s.cluster != nil {
+			s.cluster.publishSession(sess)
+		}
 		return sess, false, nil
 	}
 }
@@ -437,7 +495,15 @@ func (s *Server) close() {
 	}
 
 	for _, sess := range sessions {
-		sess.end(nil, false, "server shutting down")
+		if s.cluster != nil {
+			// The nodes reconnect to other hubs of the cluster and resume there: keep their records and leases.
+			sess.handOver()
+		} else {
+			sess.end(nil, false, "server shutting down")
+		}
+	}
+	if s.cluster != nil {
+		s.cluster.close()
 	}
 	s.wg.Wait()
 }

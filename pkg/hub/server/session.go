@@ -28,6 +28,7 @@ type session struct {
 	mu        sync.Mutex
 	secret    [secretBytes]byte // of the resume token; replaced on every resume
 	c         *conn             // the attached connection, nil while detached; written to only once c.ready
+	dirRev    uint64            // revision of the session's cluster record this hub wrote last; 0 if none
 	q         [][]byte          // encoded messages waiting for c, oldest first; nil when empty, to cost nothing idle
 	qBytes    int64             // their cost (queueCost)
 	writing   bool              // a drain goroutine is running; at most one per session, so order is kept
@@ -233,11 +234,15 @@ func (s *session) end(owner *conn, detachedOnly bool, why string) bool {
 	}
 	names := s.hostnames
 	s.hostnames = nil
+	dirRev := s.dirRev
 	s.mu.Unlock()
 
 	srv := s.srv
 	srv.removeSession(s)
 	srv.stats.sessions.Add(-1)
+	if srv.cluster != nil {
+		srv.cluster.unpublishSession(s.addr, dirRev)
+	}
 	for _, name := range names {
 		ctx, cancel := srv.registryContext()
 		if err := srv.reg.Release(ctx, name, s.addr); err != nil {
@@ -295,4 +300,35 @@ func (s *session) removeHostname(name string) bool {
 		}
 	}
 	return false
+}
+
+// handOver ends the session on this hub because another hub of the cluster took it over (a resume there): unlike
+// end, it keeps the session's hostnames and cluster record, which are the new hub's now. Its connection, if any,
+// is closed with 4409, as for a resume on this hub. It reports whether the session was live here.
+func (s *session) handOver() bool {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return false
+	}
+	s.ended = true
+	c := s.c
+	s.c = nil
+	if s.qBytes > 0 {
+		s.unqueueLocked(s.qBytes)
+	}
+	s.q = nil
+	if s.expiry != nil {
+		s.expiry.Stop()
+		s.expiry = nil
+	}
+	s.hostnames = nil
+	s.mu.Unlock()
+	if c != nil {
+		c.requestClose(kindReplaced, closeReplaced, "session resumed on another hub")
+	}
+	s.srv.removeSession(s)
+	s.srv.stats.sessions.Add(-1)
+	s.srv.log.Debug("hub: session handed over to another hub", "address", s.addr)
+	return true
 }
