@@ -10,6 +10,7 @@ import (
 
 	"github.com/smokenet/smoke/internal/browser"
 	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/internal/natstest"
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/node"
 )
@@ -22,22 +23,32 @@ func TestNodeInteropWithBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}
-	t.Run("direct", func(t *testing.T) { testNodeInteropWithBrowser(t, false) })
-	t.Run("relay", func(t *testing.T) { testNodeInteropWithBrowser(t, true) })
+	t.Run("direct", func(t *testing.T) { testNodeInteropWithBrowser(t, "direct") })
+	t.Run("relay", func(t *testing.T) { testNodeInteropWithBrowser(t, "relay") })
+	t.Run("cluster", func(t *testing.T) { testNodeInteropWithBrowser(t, "cluster") })
 }
 
-func testNodeInteropWithBrowser(t *testing.T, relay bool) {
+// testNodeInteropWithBrowser runs the test on one hub ("direct"), with relays only ("relay"), or with the browser
+// node on one hub of a cluster and the native node on another ("cluster").
+func testNodeInteropWithBrowser(t *testing.T, mode string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	var url string
+	relay := mode == "relay"
+	url := ""
 	env := map[string]string{}
-	if relay {
+	switch mode {
+	case "relay":
 		url = hubtest.Start(t, "--turn", "--turn-port", "0", "--turn-allow-private")
 		env["SMOKE_RELAY_ONLY"] = "1"
-	} else {
+		env["SMOKE_HUB_URL"] = url
+	case "cluster":
+		nats := natstest.Start(t, 1)
+		url = hubtest.Start(t, "--nats", nats.URLs())
+		env["SMOKE_HUB_URL"] = hubtest.Start(t, "--nats", nats.URLs())
+	default:
 		url = hubtest.Start(t)
+		env["SMOKE_HUB_URL"] = url
 	}
-	env["SMOKE_HUB_URL"] = url
 
 	n := node.New(&node.Options{Hub: hub.NewNetworkHub(url, nil), WebRTC: testWebRTC(), RelayOnly: relay})
 	defer n.Close()

@@ -20,6 +20,10 @@ type Stats struct {
 	QueuedBytes   int64 // gauge: bytes waiting to be written to nodes, resumable sessions included
 	HTTPConns     int64 // gauge: connections Serve accepted that are not hub connections (yet)
 
+	// In a cluster (JoinCluster): forwards sent to and received from other hubs, forwards passed on to the hub that
+	// holds a session now, and failed NATS or KV operations.
+	ClusterForwardedOut, ClusterForwardedIn, ClusterRelayed, ClusterErrors int64
+
 	// LimitHits counts, by limit name (as in the smoke_hub_limit_hits_total metric), the times a limit refused or
 	// ended something. Names with no hits are present with 0.
 	LimitHits map[string]int64
@@ -62,6 +66,13 @@ func (s *Server) Stats() Stats {
 	for l := limitConnections; l < numLimits; l++ {
 		st.LimitHits[limitNames[l]] = c.limits[l].Load()
 	}
+	s.mu.RLock()
+	cl := s.cluster
+	s.mu.RUnlock()
+	if cl != nil {
+		st.ClusterForwardedOut, st.ClusterForwardedIn = cl.forwardedOut.Load(), cl.forwardedIn.Load()
+		st.ClusterRelayed, st.ClusterErrors = cl.relayed.Load(), cl.errors.Load()
+	}
 	return st
 }
 
@@ -102,6 +113,12 @@ func (s *Server) WriteMetrics(w io.Writer) error {
 		hits = append(hits, sample{`limit="` + limitNames[l] + `"`, st.LimitHits[limitNames[l]]})
 	}
 	metric("limit_hits_total", "counter", "Times a limit refused or ended something, by limit.", hits...)
+	if s.inCluster() {
+		metric("cluster_forwards_total", "counter", "Forwards between this hub and the others of its cluster, by direction.",
+			sample{`direction="out"`, st.ClusterForwardedOut}, sample{`direction="in"`, st.ClusterForwardedIn},
+			sample{`direction="relayed"`, st.ClusterRelayed})
+		metric("cluster_errors_total", "counter", "Failed NATS and KV operations.", sample{value: st.ClusterErrors})
+	}
 	return bw.Flush()
 }
 
@@ -152,3 +169,9 @@ var limitNames = [numLimits]string{
 
 // limit counts one hit of limit l.
 func (c *counters) limit(l limitID) { c.limits[l].Add(1) }
+
+func (s *Server) inCluster() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cluster != nil
+}
