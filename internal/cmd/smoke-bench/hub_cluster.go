@@ -1,0 +1,149 @@
+//go:build linux
+
+package main
+
+// The hub-cluster section: two smoke-hub processes in one cluster over an embedded NATS server. Relay latency
+// between nodes on different hubs, against nodes on the same hub of the same cluster in the same run; and how long a
+// node takes to resume on another hub, and a dead hub's hostname to be free, after a hub is killed.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/smokenet/smoke/pkg/hub"
+)
+
+// clusterLease is the hubs' hostname lease in this section: short, so the failover row does not take long.
+const clusterLease = 3 * time.Second
+
+func runHubCluster(ctx context.Context, e *env) error {
+	dir, err := os.MkdirTemp("", "smoke-bench-nats-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
+		StoreDir: dir, NoLog: true, NoSigs: true})
+	if err != nil {
+		return err
+	}
+	go ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		return errors.New("the NATS server did not start")
+	}
+	start := func() (*child, *smokeHub, error) {
+		cmd := exec.Command(filepath.Join(e.bin, "smoke-hub"), "--port", "0", "--host", "127.0.0.1",
+			"--rate", "1e9", "--burst", "1000000000", "--max-connections-per-ip", "-1", "--log-level", "warn",
+			"--nats", ns.ClientURL(), "--lease", clusterLease.String())
+		c, m, err := e.startChild(ctx, "smoke-hub", cmd, hubReady)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, &smokeHub{url: "ws://" + m[1]}, nil
+	}
+	ca, a, err := start()
+	if err != nil {
+		return err
+	}
+	defer ca.kill()
+	cb, b, err := start()
+	if err != nil {
+		return err
+	}
+	defer cb.kill()
+
+	e.progress("hub-cluster: latency on one hub and across hubs at %s msg/s", thousands(hubLatencyRate))
+	same, err := measureLatency(ctx, a, ca, hubPairs, hubLatencyRate, hubLatencyWarm, e.dur)
+	if err != nil {
+		return fmt.Errorf("same-hub latency: %w", err)
+	}
+	cross, err := measureLatency(ctx, &crossHubs{hubs: []*smokeHub{a, b}}, ca, hubPairs, hubLatencyRate, hubLatencyWarm, e.dur)
+	if err != nil {
+		return fmt.Errorf("cross-hub latency: %w", err)
+	}
+	e.printRow(row{
+		section: "hub-cluster", label: fmt.Sprintf("latency across hubs at %s msg/s, p50 / p99", thousands(hubLatencyRate)),
+		ours: micros(cross.p50) + " / " + micros(cross.p99), base: micros(same.p50) + " / " + micros(same.p99), baseName: "same hub",
+		ratio:  ratio(float64(cross.p50), float64(same.p50)) + " / " + ratio(float64(cross.p99), float64(same.p99)),
+		target: "≤ 2", met: cross.p50 <= 2*same.p50 && cross.p99 <= 2*same.p99,
+	})
+	e.note("one-way, through two smoke-hub processes and one NATS server (in smoke-bench's process); %d and %d messages", cross.samples, same.samples)
+
+	e.progress("hub-cluster: failover after a hub is killed")
+	resumed, freed, err := measureFailover(ctx, a.url, b.url, ca)
+	if err != nil {
+		return fmt.Errorf("failover: %w", err)
+	}
+	e.printRow(row{
+		section: "hub-cluster", label: "kill a hub: node resumed elsewhere",
+		ours: millis(resumed), base: "–", baseName: "", ratio: "–", target: "< 1 s", met: resumed < time.Second,
+	})
+	e.printRow(row{
+		section: "hub-cluster", label: "kill a hub: its hostname free",
+		ours: millis(freed), base: millis(clusterLease), baseName: "lease", ratio: ratio(float64(freed), float64(clusterLease)),
+		target: "≤ 1.5", met: freed <= clusterLease*3/2,
+	})
+	return nil
+}
+
+// crossHubs joins clients to its hubs in turn, so that the benchmark's pairs (clients 2k and 2k+1) span two hubs.
+type crossHubs struct {
+	hubs []*smokeHub
+	n    atomic.Int64
+}
+
+func (c *crossHubs) join(ctx context.Context) (*wsConn, string, error) {
+	return c.hubs[int(c.n.Add(1)-1)%len(c.hubs)].join(ctx)
+}
+func (c *crossHubs) relay(b []byte, to string, n int64) []byte { return c.hubs[0].relay(b, to, n) }
+func (c *crossHubs) relayed(msg []byte) (int64, bool)          { return c.hubs[0].relayed(msg) }
+
+// measureFailover puts a node with a hostname on hub a (knowing hub b too) and another hostname on a node that will
+// not come back, kills a's process, and times the node's resume on b and the other hostname's release.
+func measureFailover(ctx context.Context, aURL, bURL string, a *child) (resumed, freed time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	survivor := hub.NewNetworkHub(aURL, &hub.NetworkHubOptions{URLs: []string{bURL}})
+	defer survivor.Close()
+	orphan := hub.NewNetworkHub(aURL, nil)
+	defer orphan.Close()
+	watcher := hub.NewNetworkHub(bURL, nil)
+	defer watcher.Close()
+	if err := survivor.Register(ctx, "failover-survivor"); err != nil {
+		return 0, 0, err
+	}
+	if err := orphan.Register(ctx, "failover-orphan"); err != nil {
+		return 0, 0, err
+	}
+	a.kill()
+	killed := time.Now()
+	for survivor.URL() != bURL || !survivor.Connected() {
+		if ctx.Err() != nil {
+			return 0, 0, errors.New("the node did not resume on the other hub")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	resumed = time.Since(killed)
+	for {
+		err := watcher.Register(ctx, "failover-orphan")
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, hub.ErrHostnameTaken) {
+			return 0, 0, err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return resumed, time.Since(killed), nil
+}
+
+func millis(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
