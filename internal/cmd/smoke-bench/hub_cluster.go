@@ -146,4 +146,6 @@ func measureFailover(ctx context.Context, aURL, bURL string, a *child) (resumed,
 	return resumed, time.Since(killed), nil
 }
 
-func millis(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+func millis(d time.Duration) string {
+	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
