@@ -7,7 +7,7 @@
 //
 // In the browser one unrecovered panic in any goroutine, or one blocking call
 // inside a js.FuncOf callback, kills the whole Go module for the page
-// (DESIGN.md, decision 6). syscall/js makes both easy: Value.Call panics when
+// (docs/ARCHITECTURE.md, decision 6). syscall/js makes both easy: Value.Call panics when
 // JavaScript throws, Value.Get and Value.Set let a throwing getter or setter
 // unwind straight through the Go stack (wasm_exec.js wraps only call, invoke
 // and new in try/catch), js.ValueOf panics on a Go type it does not know, and

@@ -24,7 +24,7 @@ import (
 type peer struct {
 	node    *Node
 	remote  string
-	polite  bool   // the smaller address yields in a collision (DESIGN.md decision 2)
+	polite  bool   // the smaller address yields in a collision (docs/ARCHITECTURE.md, decision 2)
 	session string // this peer connection's instance id
 	pc      *rtc.PeerConnection
 	ops     opQueue

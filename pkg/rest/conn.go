@@ -99,7 +99,7 @@ func (c *conn) read(reader int) {
 			c.inlineEx = nil
 		}
 		c.mu.Unlock()
-		// Nothing below should panic on peer input; this is the last guard (DESIGN.md decision 6).
+		// Nothing below should panic on peer input; this is the last guard (docs/ARCHITECTURE.md, decision 6).
 		if p := recover(); p != nil {
 			c.srv.logger().Error("rest: panic serving socket", "remote", c.remote, "panic", p, "stack", string(debug.Stack()))
 			c.lost(fmt.Errorf("rest: internal error: %v", p))

@@ -19,7 +19,7 @@
 //
 //   - Handlers (On...) are set once each, before the connection is used; setting one again replaces it. They are
 //     called one at a time, in the order the events happened, and must not block: in the browser they run inside a
-//     JavaScript event callback (DESIGN.md decision 6), natively on pion's goroutines.
+//     JavaScript event callback (docs/ARCHITECTURE.md, decision 6), natively on pion's goroutines.
 //   - The calls that wait (CreateOffer, CreateAnswer, SetLocalDescription, SetRemoteDescription, AddICECandidate)
 //     must not be called from a handler. In the browser, Close ends their wait with an error wrapping
 //     net.ErrClosed: a closed RTCPeerConnection never settles the promises of operations it had queued (W3C WebRTC
