@@ -321,7 +321,11 @@ func (h *NetworkHub) serve(c *hubConn) error {
 			if m.Reason == "recipient busy" {
 				cause = ErrRecipientBusy
 			}
-			if err := h.deliver(Message{From: m.To, Err: fmt.Errorf("%w: %q: %s", cause, m.To, m.Reason)}); err != nil {
+			err := fmt.Errorf("%w: %q", cause, m.To) // the reason is what the sentinel says, unless it is new
+			if m.Reason != "unknown address" && m.Reason != "recipient busy" && m.Reason != "" {
+				err = fmt.Errorf("%w: %q (%s)", cause, m.To, m.Reason)
+			}
+			if err := h.deliver(Message{From: m.To, Err: err}); err != nil {
 				return err
 			}
 		case wire.TypeResult, wire.TypeError:
