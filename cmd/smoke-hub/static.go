@@ -38,6 +38,7 @@ type staticFiles struct {
 }
 
 const (
+	maxKept       = 16 << 20 // bigger files are streamed from disk
 	cacheBudget   = 128 << 20
 	compressAbove = 1024 // smaller files are not worth a compressed copy
 	brotliLevel   = 6    // 11 takes tens of seconds on smoke.wasm for ~5 % less
@@ -46,6 +47,7 @@ const (
 type staticEntry struct {
 	version string // fileVersion at the time of hashing; "" never matches
 	etag    string // quoted
+	raw     []byte // the content, for files up to maxKept bytes
 	br, gz  []byte // compressed copies, nil until made (or if not worth it)
 	mu      sync.Mutex
 }
@@ -76,21 +78,41 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	content, err := os.ReadFile(full)
+	f, err := os.Open(full)
 	if err != nil {
 		http.Error(w, "cannot read "+name, http.StatusInternalServerError)
 		return
 	}
-	e := s.entry(name, fileVersion(fi), content)
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		http.Error(w, "cannot read "+name, http.StatusInternalServerError)
+		return
+	}
+	e, err := s.entry(name, fileVersion(fi), f, fi.Size())
+	if err != nil {
+		http.Error(w, "cannot read "+name, http.StatusInternalServerError)
+		return
+	}
 
 	h := w.Header()
 	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" && e.raw != nil {
+		ctype = http.DetectContentType(e.raw)
+	}
 	if ctype == "" {
-		ctype = http.DetectContentType(content)
+		ctype = "application/octet-stream"
 	}
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", "no-cache")
 	etag := e.etag
+	if e.raw == nil {
+		// Too big to keep in memory: streamed from the file as it is, uncompressed.
+		h.Set("ETag", etag)
+		f.Seek(0, io.SeekStart)
+		http.ServeContent(w, r, name, time.Time{}, f)
+		return
+	}
+	content := e.raw
 	if compressible(ctype) && len(content) > compressAbove {
 		h.Add("Vary", "Accept-Encoding")
 		switch enc := pickEncoding(r.Header.Get("Accept-Encoding")); enc {
@@ -107,26 +129,51 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(content))
 }
 
-// entry returns the cache entry of name for content at version, hashing it if the version is new.
-func (s *staticFiles) entry(name, version string, content []byte) *staticEntry {
+// entry returns the cache entry of name for the file f of size bytes at version: the kept one while the version
+// is the same, else a new one, made by reading (and hashing) the file. Files up to maxKept bytes are kept in memory
+// (all requests share one copy, and it can be compressed); bigger ones are hashed as a stream and served from disk.
+func (s *staticFiles) entry(name, version string, f *os.File, size int64) (*staticEntry, error) {
+	s.mu.Lock()
+	e := s.files[name]
+	s.mu.Unlock()
+	if e != nil && version != "" && e.version == version {
+		return e, nil
+	}
+	h := sha256.New()
+	var raw []byte
+	if size <= maxKept {
+		b, err := io.ReadAll(io.LimitReader(f, maxKept+1))
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(b)) <= maxKept {
+			raw = b
+		}
+		h.Write(b)
+	} else if _, err := io.Copy(h, f); err != nil {
+		return nil, err
+	}
+	sum := h.Sum(nil)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.files[name]
-	if e != nil && version != "" && e.version == version {
-		return e
+	if e := s.files[name]; e != nil && e.etag == etag && (e.raw != nil) == (raw != nil) {
+		e.version = version // the same content (rewritten, touched): keep its compressed copies
+		return e, nil
 	}
-	sum := sha256.Sum256(content)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-	if e != nil && e.etag == etag {
-		e.version = version
-		return e
-	}
-	if e != nil {
-		s.bytes -= int64(len(e.br) + len(e.gz))
+	if old := s.files[name]; old != nil {
+		s.bytes -= int64(len(old.raw) + len(old.br) + len(old.gz))
 	}
 	e = &staticEntry{version: version, etag: etag}
+	if raw != nil && s.bytes+int64(len(raw)) <= cacheBudget {
+		e.raw = raw
+		s.bytes += int64(len(raw))
+	} else if raw != nil {
+		e.raw, e.version = raw, "" // served this once, not kept: the next request reads the file again
+	}
 	s.files[name] = e
-	return e
+	return e, nil
 }
 
 // compressed returns content compressed with enc, making and keeping the copy the first time; nil if the cache is

@@ -173,3 +173,21 @@ func TestStaticRebuildInBrowser(t *testing.T) {
 	}
 	title("v2")
 }
+
+// TestStaticBigFile: a file over the in-memory limit is streamed from disk, with an ETag and revalidation.
+func TestStaticBigFile(t *testing.T) {
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("0123456789abcdef"), (maxKept+1024)/16)
+	os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644)
+	base, _ := start(t, "--web", dir)
+	resp, body := request(t, base+"/big.bin", map[string]string{"Accept-Encoding": "br"})
+	if resp.StatusCode != 200 || !bytes.Equal(body, big) || resp.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("big file: %d, %d bytes, encoding %q", resp.StatusCode, len(body), resp.Header.Get("Content-Encoding"))
+	}
+	if again, _ := request(t, base+"/big.bin", map[string]string{"If-None-Match": resp.Header.Get("ETag")}); again.StatusCode != http.StatusNotModified {
+		t.Fatalf("revalidating a big file: %d", again.StatusCode)
+	}
+	if part, b := request(t, base+"/big.bin", map[string]string{"Range": "bytes=16-31"}); part.StatusCode != http.StatusPartialContent || string(b) != "0123456789abcdef" {
+		t.Fatalf("range of a big file: %d %q", part.StatusCode, b)
+	}
+}
