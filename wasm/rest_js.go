@@ -59,12 +59,12 @@ var uint8ArrayCtor = js.Global().Get("Uint8Array")
 // callbacks are the two functions of a JavaScript Promise that a native call was given to settle later.
 type callbacks struct{ resolve, reject js.Value }
 
-func callbacksArg(args []js.Value, i int) *callbacks {
-	res, rej := arg(args, i), arg(args, i+1)
-	if res.Type() != js.TypeFunction || rej.Type() != js.TypeFunction {
+// callbacksArg returns the resolve and reject arguments i and i+1 (declared func), or nil when they are absent.
+func callbacksArg(a args, i int) *callbacks {
+	if !a.has(i) || !a.has(i+1) {
 		return nil
 	}
-	return &callbacks{resolve: res, reject: rej}
+	return &callbacks{resolve: a.val(i), reject: a.val(i + 1)}
 }
 
 // ok and fail settle the promise. They are called outside any lock; the functions are the loader's promise
@@ -144,45 +144,13 @@ func unpackStrings(v js.Value, what string) ([]string, error) {
 	return nil, typeError("%s must be an array", what)
 }
 
-// restRegistry holds what JavaScript refers to by handle for REST: servers, exchanges (a request being
-// answered) and bodies being read. Handles come from the main registry, so they are unique across both.
-type restRegistry struct {
-	r *registry
-
-	mu         sync.Mutex
-	servers    map[int]*restServer
-	exchanges  map[int]*exchange
-	bodies     map[int]*jsBody
-	transports map[*jsNode]*rest.Transport
-}
-
-func newRESTRegistry(r *registry) *restRegistry {
-	return &restRegistry{
-		r:          r,
-		servers:    make(map[int]*restServer),
-		exchanges:  make(map[int]*exchange),
-		bodies:     make(map[int]*jsBody),
-		transports: make(map[*jsNode]*rest.Transport),
-	}
-}
-
-func (rr *restRegistry) newID() int {
-	rr.r.mu.Lock()
-	defer rr.r.mu.Unlock()
-	return rr.r.newID()
-}
-
-func (rr *restRegistry) handle(args []js.Value, what string) (int, error) {
-	return intArg(args, 0, what+" handle")
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Server
 
 // restServer is a JavaScript RestServer listening on a port.
 type restServer struct {
 	id        int
-	rr        *restRegistry
+	r         *registry
 	port      int
 	l         *node.Listener
 	srv       *rest.Server
@@ -192,54 +160,32 @@ type restServer struct {
 
 // restListen(node, port, dispatch, done) → server handle. Like netBind it binds at once, so that listen() throws
 // ERR_PORT_IN_USE and a fetch on the next line finds the port bound.
-func (rr *restRegistry) restListen(args []js.Value) (any, error) {
-	jn, err := rr.r.node(args)
+func (r *registry) restListen(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
-	port, err := portArg(args, 1)
-	if err != nil {
-		return nil, err
-	}
-	onRequest, err := funcArg(args, 2, "dispatch")
-	if err != nil {
-		return nil, err
-	}
-	onDone, err := funcArg(args, 3, "done")
-	if err != nil {
-		return nil, err
-	}
+	port, onRequest, onDone := a.int(1), a.val(2), a.val(3)
 	l, err := jn.n.Listen(port)
 	if err != nil {
 		return nil, coded("smoke: listen", err)
 	}
-	s := &restServer{id: rr.newID(), rr: rr, port: port, l: l, onRequest: onRequest, onDone: onDone}
+	s := &restServer{r: r, port: port, l: l, onRequest: onRequest, onDone: onDone}
 	s.srv = &rest.Server{Handler: s}
-	rr.mu.Lock()
-	rr.servers[s.id] = s
-	rr.mu.Unlock()
+	s.id = r.add(s)
 	go func() {
 		defer guard("a REST server")
 		_ = s.srv.Serve(l) // returns when closed, or when the node is disposed
-		rr.mu.Lock()
-		delete(rr.servers, s.id)
-		rr.mu.Unlock()
+		r.remove(s.id)
 	}()
 	return s.id, nil
 }
 
 // restClose(server) → boolean: stop serving. The port is free when it returns (Listener.Close only takes a lock);
 // the server's sockets close in the background.
-func (rr *restRegistry) restClose(args []js.Value) (any, error) {
-	id, err := rr.handle(args, "server")
-	if err != nil {
-		return nil, err
-	}
-	rr.mu.Lock()
-	s := rr.servers[id]
-	delete(rr.servers, id)
-	rr.mu.Unlock()
-	if s == nil {
+func (r *registry) restClose(a args) (any, error) {
+	s, ok := take[*restServer](r, a.int(0))
+	if !ok {
 		return false, nil
 	}
 	s.l.Close()
@@ -302,22 +248,18 @@ func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(p)
 		}
 	}()
-	rr := s.rr
-	ex := &exchange{id: rr.newID(), wake: make(chan struct{}, 1)}
+	reg := s.r
+	ex := &exchange{wake: make(chan struct{}, 1)}
 	var body *jsBody
 	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
-		body = rr.newBody(r.Body, nil, func(err error) error { return coded("smoke: rest: request body", err) })
+		body = reg.newBody(r.Body, nil, func(err error) error { return coded("smoke: rest: request body", err) })
 	}
-	rr.mu.Lock()
-	rr.exchanges[ex.id] = ex
-	rr.mu.Unlock()
+	ex.id = reg.add(ex)
 
 	end := endAbort // until serve says otherwise: a panic there cuts the response
 	dispatched := false
 	defer func() {
-		rr.mu.Lock()
-		delete(rr.exchanges, ex.id)
-		rr.mu.Unlock()
+		reg.remove(ex.id)
 		ex.mu.Lock()
 		ex.finished = true
 		drain := ex.drain
@@ -481,15 +423,10 @@ func (ex *exchange) wrote(n int) {
 	}
 }
 
-func (rr *restRegistry) exchange(args []js.Value) (*exchange, error) {
-	id, err := rr.handle(args, "exchange")
-	if err != nil {
-		return nil, err
-	}
-	rr.mu.Lock()
-	ex := rr.exchanges[id]
-	rr.mu.Unlock()
-	if ex == nil {
+// exchange returns the exchange with the handle in argument 0; ERR_ABORTED once it is over.
+func (r *registry) exchange(a args) (*exchange, error) {
+	ex, ok := lookup[*exchange](r, a.int(0))
+	if !ok {
 		return nil, coded("", errClientGone)
 	}
 	return ex, nil
@@ -499,25 +436,23 @@ func (rr *restRegistry) exchange(args []js.Value) (*exchange, error) {
 // status is a number; headers packed as packStrings does), a chunk of the body, and the end (the router's done
 // hears when it is written). It returns whether there is room for more (false: wait with restDrain). Throws
 // ERR_ABORTED once the client has gone.
-func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
-	ex, err := rr.exchange(args)
+func (r *registry) restRespond(a args) (any, error) {
+	ex, err := r.exchange(a)
 	if err != nil {
 		return nil, err
 	}
 	var op resOp
-	if s := arg(args, 1); !s.IsUndefined() {
-		if op.status, err = intArg(args, 1, "status"); err != nil {
-			return nil, err
-		}
+	if a.has(1) {
+		op.status = a.int(1)
 		if op.status < 200 || op.status > 999 {
 			return nil, rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
 		}
 		op.head = true
-		if op.header, err = unpackStrings(arg(args, 2), "headers"); err != nil {
+		if op.header, err = unpackStrings(a.val(2), "headers"); err != nil {
 			return nil, err
 		}
 	}
-	if c := arg(args, 3); !c.IsUndefined() && !c.IsNull() {
+	if c := a.val(3); a.has(3) {
 		if c.InstanceOf(uint8ArrayCtor) {
 			if n := c.Length(); n > 0 {
 				op.data = make([]byte, n)
@@ -527,7 +462,7 @@ func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
 			return nil, typeError("a body chunk must be bytes")
 		}
 	}
-	op.end = arg(args, 4).Truthy()
+	op.end = a.bool(4)
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if ex.finished {
@@ -541,15 +476,12 @@ func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
 
 // restDrain(exchange, resolve, reject): settle when the response has room for more (at once if it has), or has
 // failed.
-func (rr *restRegistry) restDrain(args []js.Value) (any, error) {
-	ex, err := rr.exchange(args)
+func (r *registry) restDrain(a args) (any, error) {
+	ex, err := r.exchange(a)
 	if err != nil {
 		return nil, err
 	}
-	cb := callbacksArg(args, 1)
-	if cb == nil {
-		return nil, typeError("restDrain needs resolve and reject")
-	}
+	cb := callbacksArg(a, 1)
 	ex.mu.Lock()
 	switch {
 	case ex.finished:
@@ -566,8 +498,8 @@ func (rr *restRegistry) restDrain(args []js.Value) (any, error) {
 }
 
 // restAbort(exchange): cut the response after what is queued so far.
-func (rr *restRegistry) restAbort(args []js.Value) (any, error) {
-	ex, err := rr.exchange(args)
+func (r *registry) restAbort(a args) (any, error) {
+	ex, err := r.exchange(a)
 	if err != nil {
 		return nil, nil // gone already
 	}
