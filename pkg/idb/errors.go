@@ -16,6 +16,9 @@ var (
 	ErrQuotaExceeded = errors.New("idb: storage quota exceeded")
 	// ErrKeyExists: an Insert of a key the store already holds.
 	ErrKeyExists = errors.New("idb: a record with this key exists")
+	// ErrBlocked: an upgrade (a new store, DropStore) waited until its context ended for another connection to the
+	// database to close: one that does not close when asked (versionchange), in another tab perhaps.
+	ErrBlocked = errors.New("idb: upgrade blocked by another open connection")
 	// ErrClosed: the Database was closed.
 	ErrClosed = errors.New("idb: database closed")
 )

@@ -80,7 +80,11 @@ func (db *Database) reopen(ctx context.Context, version uint, create []string, d
 	if err != nil {
 		return err
 	}
-	req, err := f.Open(ctx, db.name, version, func(d *idb.Database, _, _ uint) error {
+	// go-indexeddb's listeners live as long as the context given to Open: not the caller's, so that an open the
+	// caller gives up on (an upgrade blocked by a connection that does not close) is still seen through, and its
+	// connection closed, instead of staying open for ever unseen and blocking every later upgrade in turn.
+	openCtx, openDone := context.WithCancel(context.Background())
+	req, err := f.Open(openCtx, db.name, version, func(d *idb.Database, _, _ uint) error {
 		// Runs inside the upgradeneeded event: go-indexeddb panics (and so ends the module) on an error returned
 		// here, so failures are left for the transactions that need the stores to report.
 		defer func() { _ = recover() }()
@@ -96,16 +100,42 @@ func (db *Database) reopen(ctx context.Context, version uint, create []string, d
 		return nil
 	})
 	if err != nil {
+		openDone()
 		return dbError("open "+db.name, err)
 	}
-	d, err := req.Await(ctx)
-	if err != nil {
-		return dbError("open "+db.name, err)
+	type opened struct {
+		d   *idb.Database
+		raw js.Value
+		err error
 	}
-	raw, err := req.Request.Result()
-	if err != nil {
-		return dbError("open "+db.name, err)
+	result := make(chan opened, 1)
+	go func() {
+		defer openDone()
+		d, err := req.Await(openCtx)
+		raw := js.Undefined()
+		if err == nil {
+			raw, err = req.Request.Result()
+		}
+		result <- opened{d, raw, err}
+	}()
+	var o opened
+	select {
+	case o = <-result:
+	case <-ctx.Done():
+		go func() {
+			if o := <-result; o.err == nil {
+				idbjs.Close(o.raw)
+			}
+		}()
+		if version > 0 {
+			return fmt.Errorf("idb: upgrading %s to version %d: %w (%w)", db.name, version, ErrBlocked, ctx.Err())
+		}
+		return fmt.Errorf("idb: open %s: %w", db.name, ctx.Err())
 	}
+	if o.err != nil {
+		return dbError("open "+db.name, o.err)
+	}
+	d, raw := o.d, o.raw
 	names, err := d.ObjectStoreNames()
 	if err != nil {
 		idbjs.Close(raw)

@@ -317,3 +317,41 @@ func TestDropStoreAndDeleteDatabase(t *testing.T) {
 		t.Fatalf("Stores after DeleteDatabase = %v", got)
 	}
 }
+
+// TestUpgradeBlocked: a connection that ignores versionchange blocks an upgrade; the commit gives up when its
+// context ends, with ErrBlocked, and works once that connection has closed.
+func TestUpgradeBlocked(t *testing.T) {
+	db, name := open(t, nil)
+	c := ctx(t)
+	must(t, db.Insert("a", user{Key: Key()}))
+	must(t, db.Commit(c))
+
+	// A plain IndexedDB connection of the page's own, which does not listen for versionchange.
+	idbf := js.Global().Get("indexedDB")
+	req, err := jsx.Call(idbf, "open", name)
+	must(t, err)
+	opened := make(chan js.Value, 1)
+	remove, err := jsx.AddEventListener(req, "success", func(js.Value) { opened <- req.Get("result") })
+	must(t, err)
+	raw := <-opened
+	remove()
+
+	must(t, db.Insert("b", user{Key: Key()}))
+	short, cancel := context.WithTimeout(c, time.Second)
+	defer cancel()
+	err = db.Commit(short)
+	if !errors.Is(err, ErrBlocked) {
+		t.Fatalf("commit needing an upgrade while a connection ignores versionchange: %v, want ErrBlocked", err)
+	}
+	if _, err := jsx.Call(raw, "close"); err != nil {
+		t.Fatal(err)
+	}
+	must(t, db.Insert("b", user{Key: Key()}))
+	must(t, db.Commit(c))
+	if n, err := db.Count(c, "b"); err != nil || n != 1 {
+		t.Fatalf("Count(b) after the blocking connection closed: %d, %v", n, err)
+	}
+	if n, err := db.Count(c, "a"); err != nil || n != 1 {
+		t.Fatalf("Count(a): %d, %v", n, err)
+	}
+}
