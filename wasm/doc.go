@@ -89,6 +89,17 @@
 // query() and mediastream(), and res.query() and res.mediastream() on the server, throw or reject with
 // ERR_NOT_AVAILABLE until the database and media APIs exist (rest_js.go marks where the server side sets the kind).
 //
+// # Database
+//
+// new Database(name) (npm/src/db.js) opens a pkg/idb Database in the background; every method waits for it. insert,
+// update and delete check the record's key at once (a TypeError, ERR_INVALID_RECORD) and stage it in JavaScript;
+// commit() hands everything staged to Go in one call (dbCommit), as arrays of the records themselves, which Go
+// writes in one transaction: all or, rejecting, nothing. db.query(store) is a lazy Query written in JavaScript:
+// it reads the store in batches (dbBatch, one short transaction each, 64 records doubling to 1024), which cross as
+// the arrays IndexedDB made, and runs every predicate, key and projection in JavaScript over whole batches. A batch
+// is read only when the query is consumed that far, so take, first, any, all and elementAt stop early; count()
+// straight on a store asks IndexedDB.
+//
 // # Hubs
 //
 // new PageHub() is one in-page hub that any number of Nodes may share: each Node joins it and gets the next

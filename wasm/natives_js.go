@@ -60,6 +60,19 @@ var natives = []native{
 	{name: "restFetch", params: "node:handle request:any body:any? signal:any? timeout:int done:func", fn: (*registry).restFetch},
 	{name: "bodyRead", params: "body:handle resolve:func? reject:func?", fn: (*registry).bodyRead},
 	{name: "bodyCancel", params: "body:handle", fn: (*registry).bodyCancel},
+
+	// The database (db_js.go).
+	{name: "dbOpen", params: "name:string durability:string?", fn: (*registry).dbOpen},
+	{name: "dbKey", params: "", fn: (*registry).dbKey},
+	{name: "dbCommit", params: "db:handle ops:any", fn: (*registry).dbCommit},
+	{name: "dbGet", params: "db:handle store:string key:string", fn: (*registry).dbGet},
+	{name: "dbExists", params: "db:handle store:string key:string", fn: (*registry).dbExists},
+	{name: "dbCount", params: "db:handle store:string", fn: (*registry).dbCount},
+	{name: "dbKeys", params: "db:handle store:string", fn: (*registry).dbKeys},
+	{name: "dbBatch", params: "db:handle store:string after:string n:int", fn: (*registry).dbBatch},
+	{name: "dbDrop", params: "db:handle store:string", fn: (*registry).dbDrop},
+	{name: "dbClose", params: "db:handle", fn: (*registry).dbClose},
+	{name: "dbDeleteDatabase", params: "name:string", fn: (*registry).dbDeleteDatabase},
 }
 
 // native is one function of the native object.
