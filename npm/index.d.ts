@@ -33,6 +33,7 @@ export interface SmokeError extends Error {
     | 'ERR_KEY_EXISTS'
     | 'ERR_QUOTA_EXCEEDED'
     | 'ERR_BLOCKED'
+    | 'ERR_NOT_RECORDS'
     | (string & {})
 }
 
@@ -360,8 +361,12 @@ export interface FetchResponse extends RestBodyReaders {
   readonly body: ReadableStream<Uint8Array> | null
   /** What the server says the body is: bytes, a record stream (database queries) or media. */
   readonly kind: 'bytes' | 'records' | 'media'
-  /** Reads a record stream. Not yet available: rejects with ERR_NOT_AVAILABLE. */
-  query<T = unknown>(): Promise<never>
+  /**
+   * The records of a record stream (kind 'records': res.query on the server) as a lazy Query, with the same
+   * operators, applied here. Records come from the server as the query consumes them; leaving a for await early
+   * ends the stream and stops the server's query. The body is read once. Throws ERR_NOT_RECORDS for other kinds.
+   */
+  query<T = unknown>(): Query<T>
   /** Reads a media body as a MediaStream. Not yet available: rejects with ERR_NOT_AVAILABLE. */
   mediastream(): Promise<never>
 }
@@ -494,8 +499,13 @@ export interface RestResponse {
   readable(stream: ReadableStream<Uint8Array | string>): Promise<void>
   /** Cuts the response: the caller's body read fails. */
   abort(): void
-  /** Serves a database query as a record stream. Not yet available: throws ERR_NOT_AVAILABLE. */
-  query(...args: unknown[]): never
+  /**
+   * Serves query (db.query(store) with any operators, or another response's query()) as a record stream: records
+   * travel in batches as the client consumes them, and the query is read at most a batch or two ahead of that.
+   * Resolves with true once every record is sent, or false when the client stopped reading first (take, first, a
+   * break, a closed tab), which stops the query; rejects if the query failed (the response is cut).
+   */
+  query(query: Query<unknown>): Promise<boolean>
   /** Serves a MediaStream. Not yet available: throws ERR_NOT_AVAILABLE. */
   mediastream(...args: unknown[]): never
 }

@@ -85,9 +85,15 @@
 // 16 MiB body streams and is never held whole in Go, except that res.send(bytes) and a byte request body are
 // copied into Go whole, once. A response dropped unread has its body cancelled when it is garbage collected.
 //
-// pkg/rest's other body kinds have seams only: a fetched response says its kind ('bytes', 'records', 'media'); its
-// query() and mediastream(), and res.query() and res.mediastream() on the server, throw or reject with
-// ERR_NOT_AVAILABLE until the database and media APIs exist (rest_js.go marks where the server side sets the kind).
+// A fetched response says its body's kind ('bytes', 'records', 'media'). res.query(query) serves a query as
+// pkg/rest's record stream (restRecords): JavaScript reads the query's batches and hands each to the handler
+// goroutine as one string (JSON records joined by newlines), which a rest.RecordWriter sends several records to a
+// message, as the client's demand allows (a window of 512 records); JavaScript may queue one batch beyond the one
+// being written, so the query is read at most about a window and two batches ahead of the client. A client that
+// stops (the stream closes) ends the handler, res.query resolves false, and the query is no longer read.
+// response.query() reads a record stream (recordsRead, rest_records_js.go): each read takes the next record and
+// those that came in the same message, as one string, parsed in JavaScript as one array; leaving the for await
+// closes the stream. mediastream() on either side throws or rejects with ERR_NOT_AVAILABLE until media exists.
 //
 // # Database
 //

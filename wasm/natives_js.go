@@ -55,11 +55,13 @@ var natives = []native{
 	{name: "restListen", params: "node:handle port:port dispatch:func done:func", fn: (*registry).restListen},
 	{name: "restClose", params: "server:handle", fn: (*registry).restClose},
 	{name: "restRespond", params: "exchange:handle status:int? headers:any? chunk:any? end:bool?", fn: (*registry).restRespond},
+	{name: "restRecords", params: "exchange:handle status:int? headers:any? records:string? end:bool?", fn: (*registry).restRecords},
 	{name: "restDrain", params: "exchange:handle resolve:func reject:func", fn: (*registry).restDrain},
 	{name: "restAbort", params: "exchange:handle", fn: (*registry).restAbort},
 	{name: "restFetch", params: "node:handle request:any body:any? signal:any? timeout:int done:func", fn: (*registry).restFetch},
 	{name: "bodyRead", params: "body:handle resolve:func? reject:func?", fn: (*registry).bodyRead},
 	{name: "bodyCancel", params: "body:handle", fn: (*registry).bodyCancel},
+	{name: "recordsRead", params: "records:handle resolve:func reject:func", fn: (*registry).recordsRead},
 
 	// The database (db_js.go).
 	{name: "dbOpen", params: "name:string durability:string?", fn: (*registry).dbOpen},

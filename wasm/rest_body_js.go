@@ -208,11 +208,11 @@ func (r *registry) bodyRead(a args) (any, error) {
 
 // bodyCancel(body): the reader has no more use for the body; stop reading it and close it.
 func (r *registry) bodyCancel(a args) (any, error) {
-	b, ok := lookup[*jsBody](r, a.int(0))
-	if !ok {
-		return nil, nil
+	if b, ok := lookup[*jsBody](r, a.int(0)); ok {
+		b.cancel(nil)
+	} else if s, ok := lookup[*jsRecords](r, a.int(0)); ok {
+		s.cancel(nil)
 	}
-	b.cancel(nil)
 	return nil, nil
 }
 

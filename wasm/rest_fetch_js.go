@@ -120,12 +120,21 @@ func (r *registry) restFetch(a args) (any, error) {
 			} else {
 				inline = jsx.Uint8Array(b)
 			}
+		case rest.BodyKind(resp) == rest.KindRecords:
+			// A record stream is read record by record, as response.query() consumes it (rest_records_js.go).
+			recs, err := r.newRecords(ctx, resp, cancel, errFor)
+			if err != nil {
+				resp.Body.Close()
+				cancel()
+				_, _ = fastInvoke(done, jsx.ErrorValue(errFor(err)))
+				return
+			}
+			bodyID = recs.id
 		default:
 			bodyID = r.newBody(resp.Body, cancel, errFor).id
 		}
-		// The kind of body pkg/rest says this is. Record streams ('records', read by a rest.RecordReader) and
-		// media ('media') have no JavaScript API yet (response.query(), response.mediastream()); until they do
-		// they read as bytes.
+		// The kind of body pkg/rest says this is: 'records' is read by response.query(); media ('media') has no
+		// JavaScript API yet (response.mediastream()) and reads as bytes.
 		kind := rest.BodyKind(resp).String()
 		parts := make([]string, 0, 3+2*len(resp.Header))
 		parts = append(parts, statusText(resp), resp.Request.URL.String(), kind)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -198,13 +200,19 @@ func (r *registry) restClose(a args) (any, error) {
 
 // resOp is one step of a response, queued by JavaScript for the handler goroutine.
 type resOp struct {
-	head   bool
-	status int
-	header []string // name, value, name, value, ...
-	data   []byte
-	end    bool
-	abort  bool
+	head    bool
+	status  int
+	header  []string // name, value, name, value, ...
+	data    []byte
+	records bool // the body is a record stream (res.query): data holds records, JSON joined by newlines
+	end     bool
+	abort   bool
 }
+
+// queryWindow is the record window of a record stream served from JavaScript (res.query): how many records the
+// server may send beyond what the client consumed. With the one batch queued and the one being written, it bounds
+// how far the server reads its query ahead of the client.
+const queryWindow = 512
 
 // exchange is one request being answered by JavaScript.
 type exchange struct {
@@ -213,6 +221,7 @@ type exchange struct {
 
 	mu       sync.Mutex
 	ops      []resOp
+	recOps   int          // record ops queued and not taken by the handler goroutine yet
 	queued   int          // bytes in ops and in the Write in progress
 	drain    []*callbacks // waiting for queued < restLowWater
 	finished bool         // the handler is done: no more ops
@@ -358,6 +367,7 @@ func appendHeader(parts []string, h http.Header) []string {
 // serve writes the queued ops until the end, an abort, or the client's going.
 func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEnd {
 	rc := http.NewResponseController(w)
+	var rw *rest.RecordWriter // the record stream of res.query
 	for {
 		ex.mu.Lock()
 		ops := ex.ops
@@ -381,12 +391,35 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 				for j := 0; j+1 < len(op.header); j += 2 {
 					h.Add(op.header[j], op.header[j+1])
 				}
-				// Record streams and media are kinds of body pkg/rest marks in the head (rest.SetBodyKind,
-				// rest.NewRecordWriter): res.query() and res.mediastream() will set them here once the database
-				// and media APIs exist. Everything JavaScript sends today is bytes.
-				w.WriteHeader(op.status)
+				// A record stream (res.query) is a kind of body pkg/rest marks in the head (rest.NewRecordWriter);
+				// media (res.mediastream) will be another (rest.SetBodyKind) once the media API exists.
+				if op.records {
+					w.WriteHeader(op.status)
+					var err error
+					if rw, err = rest.NewRecordWriter(w, &rest.RecordOptions{Window: queryWindow}); err != nil {
+						consoleError("smoke: rest: res.query: " + err.Error())
+						return endAbort
+					}
+				} else {
+					w.WriteHeader(op.status)
+				}
 			}
-			if len(op.data) > 0 {
+			if op.records && len(op.data) > 0 {
+				ex.tookRecords()
+				if rw == nil {
+					return endAbort
+				}
+				err := rw.WriteRaw(ctx, splitRecords(op.data)...)
+				ex.wrote(len(op.data))
+				var bad *json.SyntaxError
+				switch {
+				case errors.As(err, &bad):
+					consoleError("smoke: rest: res.query: " + err.Error()) // a bug: JSON.stringify made it
+					return endAbort
+				case err != nil:
+					return endGone // the client stopped reading, or went away
+				}
+			} else if len(op.data) > 0 {
 				_, err := w.Write(op.data)
 				ex.wrote(len(op.data))
 				if err != nil {
@@ -394,6 +427,9 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 				}
 			}
 			if op.end {
+				if rw != nil && rw.Close() != nil {
+					return endGone
+				}
 				return endNormal // the router hears of it (done), and pkg/rest sends the end when the handler returns
 			}
 		}
@@ -409,12 +445,46 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 	}
 }
 
+// splitRecords splits records joined by newlines (JSON.stringify never writes a raw newline).
+func splitRecords(b []byte) []json.RawMessage {
+	out := make([]json.RawMessage, 0, bytes.Count(b, []byte{'\n'})+1)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			out = append(out, b)
+			break
+		}
+		out = append(out, b[:i])
+		b = b[i+1:]
+	}
+	return out
+}
+
+// room says whether JavaScript may queue more: fewer than restHighWater bytes queued, and no batch of records
+// waiting for the one being written (a record stream stays one batch ahead of the network, not a megabyte).
+// ex.mu is held.
+func (ex *exchange) room() bool { return ex.queued < restHighWater && ex.recOps == 0 }
+
+// tookRecords counts a record op taken by the handler goroutine, and wakes the writers waiting for room.
+func (ex *exchange) tookRecords() {
+	ex.mu.Lock()
+	ex.recOps--
+	var ready []*callbacks
+	if ex.room() {
+		ready, ex.drain = ex.drain, nil
+	}
+	ex.mu.Unlock()
+	for _, c := range ready {
+		c.ok(js.Null())
+	}
+}
+
 // wrote accounts for n bytes written and wakes the writers waiting for room.
 func (ex *exchange) wrote(n int) {
 	ex.mu.Lock()
 	ex.queued -= n
 	var ready []*callbacks
-	if ex.queued < restLowWater {
+	if ex.queued < restLowWater && ex.recOps == 0 {
 		ready, ex.drain = ex.drain, nil
 	}
 	ex.mu.Unlock()
@@ -471,7 +541,44 @@ func (r *registry) restRespond(a args) (any, error) {
 	ex.ops = append(ex.ops, op)
 	ex.queued += len(op.data)
 	notify(ex.wake)
-	return ex.queued < restHighWater, nil
+	return ex.room(), nil
+}
+
+// restRecords(exchange, status?, headers?, records?, end?) → boolean: restRespond for a record stream (res.query):
+// the head (when status is a number) starts one, records are a batch, JSON joined by newlines, and end ends it. It
+// returns whether there is room for another batch: false while one waits for the batch being written, which waits
+// for the client's demand (wait with restDrain).
+func (r *registry) restRecords(a args) (any, error) {
+	ex, err := r.exchange(a)
+	if err != nil {
+		return nil, err
+	}
+	op := resOp{records: true, end: a.bool(4)}
+	if a.has(1) {
+		op.status = a.int(1)
+		if op.status < 200 || op.status > 999 {
+			return nil, rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
+		}
+		op.head = true
+		if op.header, err = unpackStrings(a.val(2), "headers"); err != nil {
+			return nil, err
+		}
+	}
+	if a.has(3) {
+		op.data = []byte(a.str(3))
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.finished {
+		return nil, coded("", errClientGone)
+	}
+	ex.ops = append(ex.ops, op)
+	ex.queued += len(op.data)
+	if len(op.data) > 0 {
+		ex.recOps++
+	}
+	notify(ex.wake)
+	return ex.room(), nil
 }
 
 // restDrain(exchange, resolve, reject): settle when the response has room for more (at once if it has), or has
@@ -487,7 +594,7 @@ func (r *registry) restDrain(a args) (any, error) {
 	case ex.finished:
 		ex.mu.Unlock()
 		return nil, coded("", errClientGone)
-	case ex.queued < restHighWater:
+	case ex.room():
 		ex.mu.Unlock()
 		cb.ok(js.Null())
 	default:

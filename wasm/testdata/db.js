@@ -35,6 +35,14 @@ async function rejects(p, code, what) {
   throw new Error(`${what}: did not reject`)
 }
 
+async function until(cond, what, ms = 20000) {
+  const start = Date.now()
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
 let seq = 0
 const fresh = (smoke) => {
   const name = `dbtest-${Date.now()}-${seq++}`
@@ -268,6 +276,97 @@ const cases = {
     await smoke.Database.drop(name)
   },
 }
+
+// remote sets up a database of n records { key, i } served by node a on port 80 at /all (the whole store) and at
+// /evens (a filtered query), for node b to fetch.
+async function remote(smoke, n) {
+  const hub = new smoke.PageHub()
+  const a = new smoke.Node({ hub })
+  const b = new smoke.Node({ hub })
+  const [db, name] = fresh(smoke)
+  for (let i = 0; i < n; i++) db.insert('big', { key: db.key(), i })
+  await db.commit()
+  const ended = []
+  a.rest.createServer()
+    .get('/all', (req, res) => { res.query(db.query('big')).then((all) => ended.push(all ? 'all' : 'stopped'), (e) => ended.push(`failed: ${e.code}`)) })
+    .get('/evens', (req, res) => res.query(db.query('big').where((r) => r.i % 2 === 0).select((r) => ({ i: r.i }))))
+    .get('/text', (req, res) => res.send('not records'))
+    .listen(80)
+  const url = `rest://${await a.address()}`
+  const done = async () => {
+    await a.dispose()
+    await b.dispose()
+    await db.dispose()
+    await smoke.Database.drop(name)
+  }
+  return { a, b, db, url, ended, done }
+}
+
+Object.assign(cases, {
+  async 'a remote query broken after 10 of 100,000 records: the server read a bounded number of batches, then stopped'(smoke) {
+    const { b, db, url, ended, done } = await remote(smoke, 100000)
+    const before = db.batchesRead
+    const resp = await b.rest.fetch(`${url}/all`)
+    assertEq(resp.kind, 'records', 'kind')
+    let n = 0
+    for await (const r of resp.query()) {
+      assertEq(r.i, n, 'record order')
+      if (++n === 10) break
+    }
+    await until(() => ended.length === 1, 'the server to see the client go')
+    assertEq(ended, ['stopped'], 'how res.query ended')
+    const reads = db.batchesRead - before
+    // 64 + 128 + 256 + 512 records fill the window of 512 in flight; one more batch may wait for room.
+    assert(reads <= 6, `the server read ${reads} batches for a client that took 10 records`)
+    await sleep(300)
+    assertEq(db.batchesRead - before, reads, 'batches read after the client stopped')
+    await done()
+  },
+
+  async 'five broken remote iterations, then a whole one on the same server'(smoke) {
+    const { b, db, url, ended, done } = await remote(smoke, 100000)
+    for (let k = 0; k < 5; k++) {
+      let n = 0
+      for await (const r of (await b.rest.fetch(`${url}/all`)).query()) {
+        assertEq(r.i, n, `iteration ${k}: record order`)
+        if (++n === 3 * k + 1) break
+      }
+    }
+    await until(() => ended.length === 5, 'the server to see five clients go')
+    const start = performance.now()
+    let n = 0
+    for await (const r of (await b.rest.fetch(`${url}/all`)).query()) {
+      if (r.i !== n) throw new Error(`record ${n}: got i = ${r.i}`)
+      n++
+    }
+    const ms = performance.now() - start
+    assertEq(n, 100000, 'records of the whole iteration')
+    await until(() => ended.length === 6, 'the server to end the sixth stream')
+    assertEq(ended, ['stopped', 'stopped', 'stopped', 'stopped', 'stopped', 'all'], 'how the streams ended')
+    console.log(`bench: remote query: 100000 records in ${ms.toFixed(0)} ms: ${(100000 / ms * 1000).toFixed(0)} records/s`)
+    assertEq(await db.query('big').count(), 100000, 'the store')
+    await done()
+  },
+
+  async 'a remote query takes the same operators, applied on the client'(smoke) {
+    const { b, url, done } = await remote(smoke, 3000)
+    const q = (await b.rest.fetch(`${url}/evens`)).query()
+    assertEq(await q.orderByDescending((r) => r.i).select((r) => r.i).take(3).toArray(), [2998, 2996, 2994], 'orderByDescending.select.take')
+    let second
+    try {
+      await q.toArray()
+    } catch (err) {
+      second = err
+    }
+    assert(second instanceof TypeError, `a second run of a response's query: ${second}`)
+    assertEq(await (await b.rest.fetch(`${url}/evens`)).query().count(), 1500, 'count')
+    assertEq(await (await b.rest.fetch(`${url}/evens`)).query().skip(10).first(), { i: 20 }, 'skip.first')
+    const text = await b.rest.fetch(`${url}/text`)
+    assertEq(text.kind, 'bytes', 'kind of a text response')
+    throws(() => text.query(), 'ERR_NOT_RECORDS', 'query() of a text response')
+    await done()
+  },
+})
 
 export async function run(smoke, only) {
   const results = []
