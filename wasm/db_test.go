@@ -3,6 +3,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -14,5 +15,10 @@ import (
 func TestDatabase(t *testing.T) {
 	t.Parallel()
 	p := runCases(t, "db", 10*time.Minute)
+	for _, c := range p.Console() {
+		if strings.HasPrefix(c, "log: bench: ") {
+			t.Log(strings.TrimPrefix(c, "log: "))
+		}
+	}
 	noProblems(t, p.Console(), "Version change detected")
 }

@@ -585,10 +585,12 @@ export function restClasses(ctx) {
       this.#ended = true
       let resolve, reject
       const p = new Promise((res, rej) => { resolve = res; reject = rej })
+      // Before the call: Go may run the handler goroutine to its end, and call done, before the call returns.
+      this.#live.end = [resolve, reject]
       try {
         native.restRespond(this.#ex, status, headers, bytes?.length === 0 ? undefined : bytes, true)
-        this.#live.end = [resolve, reject]
       } catch (err) {
+        this.#live.end = undefined
         reject(err)
       }
       return handled(p)
@@ -662,10 +664,12 @@ export function restClasses(ctx) {
       this.#ended = true
       let resolve, reject
       const p = new Promise((res, rej) => { resolve = res; reject = rej })
+      // Before the call: Go may run the handler goroutine to its end, and call done, before the call returns.
+      this.#live.end = [resolve, reject]
       try {
         native.restRecords(ex, sent ? undefined : status, sent ? undefined : headers, undefined, true)
-        this.#live.end = [resolve, reject]
       } catch (err) {
+        this.#live.end = undefined
         reject(err)
       }
       return p.then(() => true, (err) => {

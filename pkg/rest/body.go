@@ -22,7 +22,8 @@ type responseBody struct {
 	window int64
 
 	buf      []byte // bytes not read yet
-	rec      bool   // buf is a whole record (records only): a newline follows it in Read
+	rec      bool   // buf is whole records (records only), joined by newlines: a newline follows the last in Read
+	left     int    // records in buf (records only)
 	done     bool   // the end arrived
 	err      error  // sticky failure
 	declared int64  // the head's content length, -1 if unknown
@@ -50,6 +51,7 @@ func (b *responseBody) Read(p []byte) (int, error) {
 		if b.rec {
 			// Records of one message are joined by newlines: each newline read ends a record.
 			for range bytes.Count(p[:n], newline) {
+				b.left--
 				if err := b.consumedRecord(); err != nil {
 					return n, err
 				}
@@ -58,7 +60,7 @@ func (b *responseBody) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	p[0] = '\n'
-	b.rec = false
+	b.rec, b.left = false, 0
 	if err := b.consumedRecord(); err != nil {
 		return 1, err
 	}
@@ -69,10 +71,10 @@ var newline = []byte{'\n'}
 
 // bufferedRecords returns how many records of the last message are not read yet.
 func (b *responseBody) bufferedRecords() int {
-	if !b.rec || len(b.buf) == 0 {
+	if !b.rec {
 		return 0
 	}
-	return 1 + bytes.Count(b.buf, newline)
+	return b.left
 }
 
 // nextRecord returns the next whole record of a record stream.
@@ -98,6 +100,7 @@ func (b *responseBody) nextRecord(ctx context.Context) ([]byte, error) {
 	} else {
 		r, b.buf, b.rec = b.buf, nil, false
 	}
+	b.left--
 	if err := b.consumedRecord(); err != nil {
 		return nil, err
 	}
@@ -134,6 +137,9 @@ func (b *responseBody) next(ctx context.Context) error {
 	}
 	b.buf = data
 	b.rec = b.kind == wire.KindRecords && len(data) > 0
+	if b.rec {
+		b.left = 1 + bytes.Count(data, newline) // once per message: Buffered is asked after every record
+	}
 	if end {
 		b.done = true
 		b.ex.responseEnded()

@@ -43,6 +43,18 @@ func (rw *RecordWriter) WriteRaw(ctx context.Context, records ...json.RawMessage
 	return rw.writeRaw(ctx, recs, true)
 }
 
+// WriteLines sends records that are compact JSON already, one per line (NDJSON without the last newline, or with
+// it), as WriteRaw does, but trusting the caller that each line is one JSON value: only empty lines are refused.
+// It suits records made by a JSON encoder, such as JavaScript's JSON.stringify, where WriteRaw's check would
+// cost as much as the sending.
+func (rw *RecordWriter) WriteLines(ctx context.Context, lines []byte) error {
+	recs, err := splitLines(lines)
+	if err != nil {
+		return err
+	}
+	return rw.writeRaw(ctx, recs, false)
+}
+
 // Close ends the stream: the client's Next returns io.EOF after the last record. The handler should call it before
 // it returns; a handler that returns without it ends the stream all the same.
 func (rw *RecordWriter) Close() error { return rw.close() }

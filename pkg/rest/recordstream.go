@@ -63,6 +63,27 @@ func (rw *recordWriter) write(ctx context.Context, v any) error {
 	return rw.writeRaw(ctx, [][]byte{data}, false)
 }
 
+// splitLines splits records joined by newlines; an empty one is an error.
+func splitLines(b []byte) ([][]byte, error) {
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	out := make([][]byte, 0, bytes.Count(b, []byte{'\n'})+1)
+	for {
+		i := bytes.IndexByte(b, '\n')
+		rec := b
+		if i >= 0 {
+			rec = b[:i]
+		}
+		if len(rec) == 0 {
+			return nil, fmt.Errorf("rest: record %d is empty", len(out))
+		}
+		out = append(out, rec)
+		if i < 0 {
+			return out, nil
+		}
+		b = b[i+1:]
+	}
+}
+
 // maxRecordMessage is how many bytes of records one message carries at most, unless one record alone is larger.
 const maxRecordMessage = 64 << 10
 

@@ -316,7 +316,7 @@ Object.assign(cases, {
     await until(() => ended.length === 1, 'the server to see the client go')
     assertEq(ended, ['stopped'], 'how res.query ended')
     const reads = db.batchesRead - before
-    // 64 + 128 + 256 + 512 records fill the window of 512 in flight; one more batch may wait for room.
+    // 64 + 128 + 256 + 512 + 64 of 1024 records fill the window of 1024 in flight; one more batch may wait for room.
     assert(reads <= 6, `the server read ${reads} batches for a client that took 10 records`)
     await sleep(300)
     assertEq(db.batchesRead - before, reads, 'batches read after the client stopped')
