@@ -3,6 +3,8 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"iter"
 	"net/http"
 )
 
@@ -67,6 +69,22 @@ type RecordReader struct{ recordReader }
 
 // NewRecordReader reads resp's body as records.
 func NewRecordReader(resp *http.Response) (*RecordReader, error) { return newRecordReader(resp) }
+
+// All returns the records as an iterator, up to the end (not yielded) or the first error, which it yields with a nil
+// record. Use it with package query's operators (pkg/idb/query: query.Values turns it into an iter.Seq).
+func (rr *RecordReader) All(ctx context.Context) iter.Seq2[json.RawMessage, error] {
+	return func(yield func(json.RawMessage, error) bool) {
+		for {
+			rec, err := rr.Next(ctx)
+			if err == io.EOF {
+				return
+			}
+			if !yield(rec, err) || err != nil {
+				return
+			}
+		}
+	}
+}
 
 // Buffered returns how many records Next can return without reading from the network: the rest of the message
 // the last record came in (records travel several to a message). 0 for NDJSON.
