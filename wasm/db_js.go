@@ -88,7 +88,8 @@ var errDBClosed = errors.New("smoke: database disposed")
 func (r *registry) dbKey(args) (any, error) { return idb.Key(), nil }
 
 // dbCommit(db, ops) → Promise<void>: stage ops and commit them as one transaction. ops is an array of kind (0
-// insert, 1 update, 2 delete), store, then an array of records (the keys, for delete), repeated.
+// insert, 1 update, 2 delete), store, then a Map from key to record (an array of keys, for delete), repeated: a
+// Map is written by one call into JavaScript, its records never crossing into Go.
 func (r *registry) dbCommit(a args) (any, error) {
 	ops := a.val(1)
 	d, ok := lookup[*jsDatabase](r, a.int(0))

@@ -344,11 +344,24 @@ export function dbClasses(ctx) {
     static drop(name) { return promised(() => native.dbDeleteDatabase(String(name))) }
     /** A new record key: unique, and sorting in the order keys were made. */
     key() { return native.dbKey() }
+    // #stage adds an operation to the staged list: kind, store, then the keys (delete) or a Map from key to record
+    // (insert, update), which Go writes with one call into JavaScript (Map.forEach(store.put, store)). A key staged
+    // twice in a row starts a new Map, so that the order holds (and an insert of it fails the commit).
     #stage(kind, store, item) {
       const s = this.#staged
       const n = s.length
-      if (n > 0 && s[n - 3] === kind && s[n - 2] === store) s[n - 1].push(item)
-      else s.push(kind, store, [item])
+      const same = n > 0 && s[n - 3] === kind && s[n - 2] === store
+      if (kind === 2) {
+        if (same) s[n - 1].push(item)
+        else s.push(kind, store, [item])
+        return
+      }
+      let m = same ? s[n - 1] : undefined
+      if (m === undefined || m.has(item.key)) {
+        m = new Map()
+        s.push(kind, store, m)
+      }
+      m.set(item.key, item)
     }
     #record(record, what) {
       if (record === null || typeof record !== 'object') throw invalidRecord(`database.${what}: a record must be an object, got ${record === null ? 'null' : typeof record}`)

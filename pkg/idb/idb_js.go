@@ -17,12 +17,14 @@ import (
 
 type value = js.Value
 
-// op is one staged operation. v is a record, or a JavaScript array of records when many is set; key is a Delete's.
+// op is one staged operation. v is a record; or, when many is set, a JavaScript array of records, or a Map from key
+// to record when isMap is set too; keys are a Delete's.
 type op struct {
 	kind  opKind
 	store string
 	v     js.Value
 	many  bool
+	isMap bool
 	keys  []string
 }
 
@@ -91,7 +93,9 @@ func (db *Database) reopen(ctx context.Context, version uint, create []string, d
 		names, _ := d.ObjectStoreNames()
 		for _, s := range create {
 			if !slices.Contains(names, s) {
-				_, _ = d.CreateObjectStore(s, idb.ObjectStoreOptions{KeyPath: js.ValueOf("key")})
+				// Out-of-line keys: a record is stored under its key property, put(record, record.key), so that
+				// a Map of staged records is written by one forEach (idbjs.PutMap).
+				_, _ = d.CreateObjectStore(s, idb.ObjectStoreOptions{})
 			}
 		}
 		if drop != "" && slices.Contains(names, drop) {
@@ -347,6 +351,8 @@ func (db *Database) stage(kind opKind, store string, x any) error {
 		}
 		if isArray(v) {
 			o.v, o.many = v, true // checked record by record in the commit
+		} else if v.InstanceOf(mapCtor) {
+			o.v, o.many, o.isMap = v, true, true // key → record, as the JS face stages them; IndexedDB checks them
 		} else if err := checkRecord(v); err != nil {
 			return err
 		} else {
@@ -362,7 +368,10 @@ func (db *Database) stage(kind opKind, store string, x any) error {
 	return nil
 }
 
-var arrayCtor = js.Global().Get("Array")
+var (
+	arrayCtor = js.Global().Get("Array")
+	mapCtor   = js.Global().Get("Map")
+)
 
 func isArray(v js.Value) bool {
 	if v.Type() != js.TypeObject {
@@ -378,6 +387,10 @@ func (db *Database) staged() int {
 	n := 0
 	for _, o := range db.c.ops {
 		switch {
+		case o.isMap:
+			if size, err := jsx.Get(o.v, "size"); err == nil && size.Type() == js.TypeNumber {
+				n += size.Int()
+			}
 		case o.many:
 			n += o.v.Length()
 		case o.kind == opDelete:
@@ -453,6 +466,12 @@ func apply(t idbjs.Txn, ops []op) error {
 				}
 			}
 		default:
+			if o.isMap {
+				if err := s.PutMap(o.v, o.kind == opInsert); err != nil {
+					return dbError(fmt.Sprintf("commit: operation %d (%s into %s)", i, o.kind, o.store), err)
+				}
+				continue
+			}
 			if o.many {
 				n, err := s.PutAll(o.v, o.kind == opInsert)
 				if err != nil {
@@ -460,8 +479,7 @@ func apply(t idbjs.Txn, ops []op) error {
 				}
 				continue
 			}
-			arr, _ := jsx.ValueOf([]any{o.v})
-			if _, err := s.PutAll(arr, o.kind == opInsert); err != nil {
+			if _, err := s.Put(o.v, o.kind == opInsert); err != nil {
 				return dbError(fmt.Sprintf("commit: operation %d (%s into %s)", i, o.kind, o.store), err)
 			}
 		}

@@ -102,25 +102,77 @@ func (t Txn) Done() (<-chan error, func()) {
 // Store is an IDBObjectStore of a transaction.
 type Store struct{ v js.Value }
 
-// PutAll stores values (a JavaScript array) with put, or with add when add is true (then an existing key fails
-// the transaction). It stops at the first value the store refuses at once (no key, a key that is not valid, a
-// value that cannot be cloned) and returns its index with the error; the caller aborts the transaction.
+// PutAll stores values (a JavaScript array of records) with put, or with add when add is true (then an existing key
+// fails the transaction), each under its key property (the stores have out-of-line keys). It stops at the first
+// record the store refuses at once (no string key, a value that cannot be cloned) and returns its index with the
+// error; the caller aborts the transaction. Each record costs a few calls into JavaScript: see PutMap.
 func (s Store) PutAll(values js.Value, add bool) (int, error) {
-	method := "put"
-	if add {
-		method = "add"
-	}
-	fn, err := jsx.Get(s.v, method)
+	put, err := s.method(add)
 	if err != nil {
 		return 0, err
 	}
 	n := values.Length()
 	for i := range n {
-		if _, err := jsx.Call(fn, "call", s.v, values.Index(i)); err != nil {
+		v := values.Index(i)
+		if _, err := s.putOne(put, v); err != nil {
 			return i, err
 		}
 	}
 	return n, nil
+}
+
+// Put stores one record under its key property (add: fails the transaction if the key exists) and returns the key.
+func (s Store) Put(v js.Value, add bool) (string, error) {
+	put, err := s.method(add)
+	if err != nil {
+		return "", err
+	}
+	return s.putOne(put, v)
+}
+
+func (s Store) method(add bool) (js.Value, error) {
+	name := "put"
+	if add {
+		name = "add"
+	}
+	fn, err := jsx.Get(s.v, name)
+	if err != nil {
+		return js.Undefined(), err
+	}
+	// Bound once, so that each record costs one call into JavaScript for the put.
+	return jsx.Call(fn, "bind", s.v)
+}
+
+func (s Store) putOne(put, v js.Value) (string, error) {
+	if v.Type() != js.TypeObject {
+		return "", &jsx.Error{Name: "DataError", Message: "a record must be an object, got " + v.Type().String()}
+	}
+	k, err := jsx.Get(v, "key")
+	if err != nil {
+		return "", err
+	}
+	if k.Type() != js.TypeString {
+		return "", &jsx.Error{Name: "DataError", Message: "a record needs a string key, got " + k.Type().String()}
+	}
+	_, err = jsx.Invoke(put, v, k)
+	return k.String(), err
+}
+
+// PutMap stores the records of m, a JavaScript Map from key to record, with put (or add), in one call into
+// JavaScript: m.forEach(store.put, store) calls put(record, key) for each entry, so no record crosses into Go. It
+// is how a batch of records staged in JavaScript is written. An error (the first record refused) says nothing of
+// which record it was.
+func (s Store) PutMap(m js.Value, add bool) error {
+	name := "put"
+	if add {
+		name = "add"
+	}
+	fn, err := jsx.Get(s.v, name)
+	if err != nil {
+		return err
+	}
+	_, err = jsx.Call(m, "forEach", fn, s.v)
+	return err
 }
 
 // Delete deletes the record with key.
