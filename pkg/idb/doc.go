@@ -3,7 +3,9 @@
 //
 // A [Database] holds named stores of records. A record is a JavaScript object with a string key property (in Go:
 // a value that marshals to such a JSON object, or a syscall/js.Value); [Key] makes keys that are unique and sort in
-// the order they were made. Insert, Update and Delete are staged in memory until [Database.Commit], which applies
+// the order they were made. Stores keep their keys out of line (put(record, record.key)): a batch of records
+// staged in JavaScript as a Map from key to record is then written with one Map.forEach(store.put, store), the
+// records never crossing into Go, which is what lets a bulk insert run as fast as plain IndexedDB puts. Insert, Update and Delete are staged in memory until [Database.Commit], which applies
 // them all in one readwrite transaction or none of them. Stores are made on first use: a commit that writes to a
 // store the database lacks first upgrades the database (a new version), and every other connection to it, in this
 // page or another tab, is asked to close (versionchange) so that the upgrade does not wait for ever; such a
