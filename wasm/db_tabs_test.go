@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
 	"github.com/smokenet/smoke/internal/browser"
@@ -106,5 +108,54 @@ window.smoke = smoke
 		if strings.HasPrefix(c, "exception:") {
 			t.Errorf("page 1: %s", c)
 		}
+	}
+}
+
+// TestDatabaseQuota lowers the page's storage quota to 2 MB (the DevTools protocol's Storage.overrideQuotaForOrigin,
+// as a full disk or a small quota would) and commits more than that: the commit rejects with ERR_QUOTA_EXCEEDED,
+// and nothing of it is written.
+func TestDatabaseQuota(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	p := r.page(t, "db-quota.html", pageHead+importMap+`
+<script type="module">
+import * as smoke from '`+pkgName+`'
+window.smoke = smoke
+</script>
+`)
+	evaluate[bool](t, p, time.Minute, `(async () => { while (!window.smoke) await new Promise(r => setTimeout(r, 10)); return true })()`)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	quota := float64(2 << 20)
+	override := func(ctx context.Context, tgt *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tgt, storage.OverrideQuotaForOrigin, storage.OverrideQuotaForOriginParams{Origin: r.srv.URL, QuotaSize: &quota})
+		return chromedp.Void{}, err
+	}
+	if err := p.Run(ctx, override); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		Code   string
+		Before int
+		After  int
+	}
+	v := evaluate[result](t, p, 2*time.Minute, `(async () => {
+  const db = new smoke.Database('quota')
+  db.insert('s', { key: db.key(), small: true })
+  await db.commit()
+  const before = await db.count('s')
+  const pad = 'x'.repeat(1024)
+  for (let i = 0; i < 20000; i++) db.insert('s', { key: db.key(), i, pad: pad + i })
+  let code = 'none'
+  try {
+    await db.commit()
+  } catch (err) {
+    code = err.code ?? String(err)
+  }
+  return { code, before, after: await db.count('s') }
+})()`)
+	if v.Code != "ERR_QUOTA_EXCEEDED" || v.Before != 1 || v.After != 1 {
+		t.Fatalf("a commit of 20 MB under a 2 MB quota: code %q, records %d before and %d after; want ERR_QUOTA_EXCEEDED, 1 and 1",
+			v.Code, v.Before, v.After)
 	}
 }

@@ -20,5 +20,5 @@ func TestDatabase(t *testing.T) {
 			t.Log(strings.TrimPrefix(c, "log: "))
 		}
 	}
-	noProblems(t, p.Console(), "Version change detected")
+	noProblems(t, p.Console())
 }
