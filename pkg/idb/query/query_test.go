@@ -411,14 +411,3 @@ func TestValues(t *testing.T) {
 		t.Fatalf("Values: %v, %v", got, err)
 	}
 }
-
-func ExampleWhere() {
-	type user struct {
-		Name, Role string
-	}
-	users := []user{{"smith", "admin"}, {"mike", "admin"}, {"dave", "user"}, {"alice", "user"}, {"jones", "user"}}
-	q := Where(slices.Values(users), func(u user) bool { return u.Role == "user" })
-	names := Select(OrderBy(q, func(u user) string { return u.Name }).All(), func(u user) string { return u.Name })
-	fmt.Println(ToSlice(names))
-	// Output: [alice dave jones]
-}
