@@ -71,10 +71,12 @@ func DeleteDatabase(ctx context.Context, name string) error { return deleteDatab
 // Name returns the database's name.
 func (db *Database) Name() string { return db.name }
 
-// Insert stages adding record to store; the commit fails if the store holds its key already.
+// Insert stages adding record to store; the commit fails if the store holds its key already. record is a Go value
+// that marshals to a JSON object with a string key, or a syscall/js.Value: a record, a JavaScript array of
+// records, or a Map from key to record (which the commit writes with one call into JavaScript).
 func (db *Database) Insert(store string, record any) error { return db.stage(opInsert, store, record) }
 
-// Update stages putting record in store, adding it or replacing the record with its key.
+// Update stages putting record in store, adding it or replacing the record with its key. record is as for Insert.
 func (db *Database) Update(store string, record any) error { return db.stage(opUpdate, store, record) }
 
 // Delete stages deleting the record with key from store (nothing if there is none).
