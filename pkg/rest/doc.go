@@ -31,9 +31,8 @@
 //     grants more with DEMAND messages as it reads. Records travel several to a message, as many as the credit
 //     allows (WriteRaw and WriteLines take batches; RecordReader.Buffered says how many came together). This is
 //     what lazy database queries stream through (res.query in JavaScript; RecordReader.All with pkg/idb/query in
-//     Go). Over a
-//     ResponseWriter that is not this package's (httptest, net/http), RecordWriter falls back to NDJSON without
-//     demand, and RecordReader reads NDJSON from any response.
+//     Go). Over a ResponseWriter that is not this package's (httptest, net/http), RecordWriter falls back to NDJSON
+//     without demand, and RecordReader reads NDJSON from any response.
 //   - Media marks a body that carries a media byte stream (SetBodyKind(w, KindMedia)); its meaning is filled in by
 //     the media package. Today it travels exactly like bytes.
 //
