@@ -88,7 +88,7 @@
 // A fetched response says its body's kind ('bytes', 'records', 'media'). res.query(query) serves a query as
 // pkg/rest's record stream (restRecords): JavaScript reads the query's batches and hands each to the handler
 // goroutine as one string (JSON records joined by newlines), which a rest.RecordWriter sends several records to a
-// message, as the client's demand allows (a window of 1024 records); JavaScript may queue one batch beyond the one
+// message, as the client's demand allows (a window of 2048 records); JavaScript may queue one batch beyond the one
 // being written, so the query is read at most about a window and two batches ahead of the client. A client that
 // stops (the stream closes) ends the handler, res.query resolves false, and the query is no longer read.
 // response.query() reads a record stream (recordsRead, rest_records_js.go): each read takes the next record and

@@ -210,7 +210,7 @@ type resOp struct {
 // queryWindow is the record window of a record stream served from JavaScript (res.query): how many records the
 // server may send beyond what the client consumed. With the one batch queued and the one being written, it bounds
 // how far the server reads its query ahead of the client.
-const queryWindow = 1024
+const queryWindow = 2048
 
 // exchange is one request being answered by JavaScript.
 type exchange struct {
