@@ -291,6 +291,12 @@ async function remote(smoke, n) {
     .get('/all', (req, res) => { res.query(db.query('big')).then((all) => ended.push(all ? 'all' : 'stopped'), (e) => ended.push(`failed: ${e.code}`)) })
     .get('/evens', (req, res) => res.query(db.query('big').where((r) => r.i % 2 === 0).select((r) => ({ i: r.i }))))
     .get('/text', (req, res) => res.send('not records'))
+    .get('/boom', (req, res) => {
+      res.query(db.query('big').where((r) => {
+        if (r.i === 500) throw new Error('query boom')
+        return true
+      })).then(() => ended.push('boom: resolved'), (e) => ended.push(`boom: ${e.message}`))
+    })
     .listen(80)
   const url = `rest://${await a.address()}`
   const done = async () => {
@@ -350,7 +356,7 @@ Object.assign(cases, {
   },
 
   async 'a remote query takes the same operators, applied on the client'(smoke) {
-    const { b, url, done } = await remote(smoke, 3000)
+    const { b, url, ended, done } = await remote(smoke, 3000)
     const q = (await b.rest.fetch(`${url}/evens`)).query()
     assertEq(await q.orderByDescending((r) => r.i).select((r) => r.i).take(3).toArray(), [2998, 2996, 2994], 'orderByDescending.select.take')
     let second
@@ -362,6 +368,20 @@ Object.assign(cases, {
     assert(second instanceof TypeError, `a second run of a response's query: ${second}`)
     assertEq(await (await b.rest.fetch(`${url}/evens`)).query().count(), 1500, 'count')
     assertEq(await (await b.rest.fetch(`${url}/evens`)).query().skip(10).first(), { i: 20 }, 'skip.first')
+    // A query that throws on the server cuts the stream: the client's iteration fails, after what was sent.
+    let got = 0
+    let failed
+    try {
+      for await (const r of (await b.rest.fetch(`${url}/boom`)).query()) {
+        assertEq(r.i, got, 'records before the failure')
+        got++
+      }
+    } catch (err) {
+      failed = err
+    }
+    assert(failed instanceof Error, `the client's iteration of a failing query: ${failed}`)
+    assert(got <= 500, `${got} records before the failure`)
+    await until(() => ended.includes('boom: query boom'), 'res.query to reject with the query\'s error')
     const text = await b.rest.fetch(`${url}/text`)
     assertEq(text.kind, 'bytes', 'kind of a text response')
     throws(() => text.query(), 'ERR_NOT_RECORDS', 'query() of a text response')
