@@ -29,6 +29,11 @@ export interface SmokeError extends Error {
     | 'ERR_ABORTED'
     | 'ERR_INVALID_STATUS'
     | 'ERR_HEADERS_SENT'
+    | 'ERR_INVALID_RECORD'
+    | 'ERR_KEY_EXISTS'
+    | 'ERR_QUOTA_EXCEEDED'
+    | 'ERR_BLOCKED'
+    | 'ERR_NOT_RECORDS'
     | (string & {})
 }
 
@@ -298,7 +303,7 @@ export type RestBody =
   | Blob
   | URLSearchParams
   | ReadableStream<Uint8Array | string>
-  | Record<string, unknown>
+  | { [name: string]: unknown }
   | unknown[]
   | null
 
@@ -356,8 +361,12 @@ export interface FetchResponse extends RestBodyReaders {
   readonly body: ReadableStream<Uint8Array> | null
   /** What the server says the body is: bytes, a record stream (database queries) or media. */
   readonly kind: 'bytes' | 'records' | 'media'
-  /** Reads a record stream. Not yet available: rejects with ERR_NOT_AVAILABLE. */
-  query<T = unknown>(): Promise<never>
+  /**
+   * The records of a record stream (kind 'records': res.query on the server) as a lazy Query, with the same
+   * operators, applied here. Records come from the server as the query consumes them; leaving a for await early
+   * ends the stream and stops the server's query. The body is read once. Throws ERR_NOT_RECORDS for other kinds.
+   */
+  query<T = unknown>(): Query<T>
   /** Reads a media body as a MediaStream. Not yet available: rejects with ERR_NOT_AVAILABLE. */
   mediastream(): Promise<never>
 }
@@ -413,11 +422,11 @@ export interface RestRequest extends RestBodyReaders {
   /** The path: '/users/7'. */
   readonly path: string
   /** The query string's parameters; a repeated one is an array. */
-  readonly query: Record<string, string | string[]>
+  readonly query: { [name: string]: string | string[] }
   /** The route's parameters: ':id' → params.id, '*' → params[0]. */
-  params: Record<string, string>
+  params: { [name: string]: string }
   /** Lower-case names; repeated headers joined with ', '. */
-  readonly headers: Record<string, string>
+  readonly headers: { [name: string]: string }
   /** The caller's node address. */
   readonly address: string
   readonly remoteAddress: string
@@ -451,13 +460,13 @@ export interface RestResponse {
   get status(): RestStatus
   set status(code: number)
   /** Headers to send; assign with any case: res.headers['Content-Type'] = 'text/html'. */
-  headers: Record<string, string | number | string[]>
+  headers: { [name: string]: string | number | string[] }
   readonly headersSent: boolean
   readonly writableEnded: boolean
   readonly finished: boolean
   /** Sets a header (replacing one of the same name in any case), or several. Throws ERR_HEADERS_SENT once sent. */
   set(name: string, value: string | number | string[]): this
-  set(headers: Record<string, string | number | string[]>): this
+  set(headers: { [name: string]: string | number | string[] }): this
   setHeader(name: string, value: string | number | string[]): this
   header(name: string, value: string | number | string[]): this
   get(name: string): string | number | string[] | undefined
@@ -490,10 +499,106 @@ export interface RestResponse {
   readable(stream: ReadableStream<Uint8Array | string>): Promise<void>
   /** Cuts the response: the caller's body read fails. */
   abort(): void
-  /** Serves a database query as a record stream. Not yet available: throws ERR_NOT_AVAILABLE. */
-  query(...args: unknown[]): never
+  /**
+   * Serves query (db.query(store) with any operators, or another response's query()) as a record stream: records
+   * travel in batches as the client consumes them, and the query is read at most a batch or two ahead of that.
+   * Resolves with true once every record is sent, or false when the client stopped reading first (take, first, a
+   * break, a closed tab), which stops the query; rejects if the query failed (the response is cut).
+   */
+  query(query: Query<unknown>): Promise<boolean>
   /** Serves a MediaStream. Not yet available: throws ERR_NOT_AVAILABLE. */
   mediastream(...args: unknown[]): never
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The database
+
+/** A database record: an object with a string key. Extend it: interface User extends Record { name: string }. */
+export interface Record {
+  key: string
+}
+
+/** Options of new Database(name, options). */
+export interface DatabaseOptions {
+  /** Durability of commits: 'relaxed' (the default: fast, a machine crash may lose the last ones), 'strict', 'default'. */
+  durability?: 'relaxed' | 'strict' | 'default'
+}
+
+/**
+ * A database in the page's IndexedDB. insert, update and delete are staged until commit(), which applies them all
+ * in one transaction or, when it rejects, none. Stores are made on first use. A record without a string key throws
+ * a TypeError (ERR_INVALID_RECORD) at once.
+ */
+export declare class Database {
+  #private
+  constructor(name: string, options?: DatabaseOptions)
+  readonly name: string
+  /** Deletes the database name with all its stores. */
+  static drop(name: string): Promise<void>
+  /** A new key: unique, and sorting in the order keys were made. */
+  key(): string
+  /** Stages adding record to store; the commit fails with ERR_KEY_EXISTS if its key is there. */
+  insert<T extends Record>(store: string, record: T): void
+  /** Stages adding record to store, or replacing the record with its key. */
+  update<T extends Record>(store: string, record: T): void
+  /** Stages deleting the record with key (or the record given) from store. */
+  delete(store: string, keyOrRecord: string | Record): void
+  /** Applies the staged operations in one transaction: all, or none (the promise rejects). */
+  commit(): Promise<void>
+  /** The record of store with key, or undefined. */
+  get<T extends Record = Record>(store: string, key: string): Promise<T | undefined>
+  exists(store: string, key: string): Promise<boolean>
+  /** The number of records in store (asked of IndexedDB; none are read). */
+  count(store: string): Promise<number>
+  /** The keys of store, in order. */
+  keys(store: string): Promise<string[]>
+  /** A lazy query over the records of store, in key order, read in batches as it is consumed. */
+  query<T extends Record = Record>(store: string): Query<T>
+  /** Batches of records this database's queries have read from IndexedDB (a diagnostic). */
+  readonly batchesRead: number
+  /** Deletes store and its records. */
+  drop(store: string): Promise<void>
+  /** Closes the database; staged operations are dropped. */
+  dispose(): Promise<void>
+}
+
+/**
+ * A lazy query. Operators that return a Query read nothing; the eager ones (and for await) run it. Predicates and
+ * selectors run in JavaScript over whole batches of records. take, first, any, all and elementAt stop reading as
+ * soon as they know; orderBy and reverse read everything first.
+ */
+export interface Query<T> extends AsyncIterable<T> {
+  where(predicate: (value: T) => unknown): Query<T>
+  select<U>(selector: (value: T) => U): Query<U>
+  selectMany<U>(selector: (value: T) => Iterable<U>): Query<U>
+  orderBy(key: (value: T) => unknown): OrderedQuery<T>
+  orderByDescending(key: (value: T) => unknown): OrderedQuery<T>
+  reverse(): Query<T>
+  distinct(selector?: (value: T) => unknown): Query<T>
+  concat(other: Query<T> | T[] | Iterable<T> | AsyncIterable<T>): Query<T>
+  skip(count: number): Query<T>
+  take(count: number): Query<T>
+  first(predicate?: (value: T) => unknown): Promise<T | undefined>
+  last(predicate?: (value: T) => unknown): Promise<T | undefined>
+  elementAt(index: number): Promise<T | undefined>
+  aggregate<A>(func: (accumulator: A, value: T) => A, initial: A): Promise<A>
+  aggregate(func: (accumulator: T, value: T) => T): Promise<T | undefined>
+  all(predicate: (value: T) => unknown): Promise<boolean>
+  any(predicate?: (value: T) => unknown): Promise<boolean>
+  average(selector?: (value: T) => number): Promise<number | undefined>
+  sum(selector?: (value: T) => number): Promise<number>
+  min<U = T>(selector?: (value: T) => U): Promise<U | undefined>
+  max<U = T>(selector?: (value: T) => U): Promise<U | undefined>
+  count(predicate?: (value: T) => unknown): Promise<number>
+  toArray(): Promise<T[]>
+  /** The elements batch by batch (arrays, never empty). */
+  batches(): AsyncIterableIterator<T[]>
+}
+
+/** A query sorted by orderBy or orderByDescending: thenBy and thenByDescending order what it finds equal. */
+export interface OrderedQuery<T> extends Query<T> {
+  thenBy(key: (value: T) => unknown): OrderedQuery<T>
+  thenByDescending(key: (value: T) => unknown): OrderedQuery<T>
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -515,6 +620,7 @@ export interface Smoke {
   readonly NetworkHub: typeof NetworkHub
   readonly Socket: typeof Socket
   readonly SocketServer: typeof SocketServer
+  readonly Database: typeof Database
 }
 
 declare const smoke: Smoke

@@ -7,7 +7,10 @@
 //
 // The public classes (Node, PageHub, NetworkHub, the socket server, Socket, and REST's in npm/src/rest.js) are thin
 // JavaScript classes in npm/src/core.js. They hold integer handles and call a small table of Go functions, the "native" object, that this
-// program hands to the loader once. Doing the classes in JavaScript gives real classes (new, instanceof, private
+// program hands to the loader once. Each native function is declared once, in natives_js.go: its name, its
+// parameters with their kinds, and the method that implements it; calls are checked against the declaration before
+// the method runs, and TestNatives checks the JavaScript's calls against it. Every handle, of any kind, lives in
+// one registry (registry_js.go). Doing the classes in JavaScript gives real classes (new, instanceof, private
 // fields, getters) that index.d.ts describes one to one, and a fixed set of Go functions that live as long as the
 // page: nothing per object, so no js.Func can leak. Everything that touches the network or waits lives here, in Go.
 //
@@ -82,9 +85,26 @@
 // 16 MiB body streams and is never held whole in Go, except that res.send(bytes) and a byte request body are
 // copied into Go whole, once. A response dropped unread has its body cancelled when it is garbage collected.
 //
-// pkg/rest's other body kinds have seams only: a fetched response says its kind ('bytes', 'records', 'media'); its
-// query() and mediastream(), and res.query() and res.mediastream() on the server, throw or reject with
-// ERR_NOT_AVAILABLE until the database and media APIs exist (rest_js.go marks where the server side sets the kind).
+// A fetched response says its body's kind ('bytes', 'records', 'media'). res.query(query) serves a query as
+// pkg/rest's record stream (restRecords): JavaScript reads the query's batches and hands each to the handler
+// goroutine as one string (JSON records joined by newlines), which a rest.RecordWriter sends several records to a
+// message, as the client's demand allows (a window of 2048 records); JavaScript may queue one batch beyond the one
+// being written, so the query is read at most about a window and two batches ahead of the client. A client that
+// stops (the stream closes) ends the handler, res.query resolves false, and the query is no longer read.
+// response.query() reads a record stream (recordsRead, rest_records_js.go): each read takes the next record and
+// those that came in the same message, as one string, parsed in JavaScript as one array; leaving the for await
+// closes the stream. mediastream() on either side throws or rejects with ERR_NOT_AVAILABLE until media exists.
+//
+// # Database
+//
+// new Database(name) (npm/src/db.js) opens a pkg/idb Database in the background; every method waits for it. insert,
+// update and delete check the record's key at once (a TypeError, ERR_INVALID_RECORD) and stage it in JavaScript;
+// commit() hands everything staged to Go in one call (dbCommit), as arrays of the records themselves, which Go
+// writes in one transaction: all or, rejecting, nothing. db.query(store) is a lazy Query written in JavaScript:
+// it reads the store in batches (dbBatch, one short transaction each, 64 records doubling to 1024), which cross as
+// the arrays IndexedDB made, and runs every predicate, key and projection in JavaScript over whole batches. A batch
+// is read only when the query is consumed that far, so take, first, any, all and elementAt stop early; count()
+// straight on a store asks IndexedDB.
 //
 // # Hubs
 //

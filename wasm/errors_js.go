@@ -8,6 +8,7 @@ import (
 
 	"github.com/smokenet/smoke/internal/jsx"
 	"github.com/smokenet/smoke/pkg/hub"
+	"github.com/smokenet/smoke/pkg/idb"
 	"github.com/smokenet/smoke/pkg/node"
 	"github.com/smokenet/smoke/pkg/rest"
 )
@@ -50,6 +51,13 @@ var codes = []struct {
 	{errClosed, "ERR_INVALID_STATE"},
 	{errBufferFull, "ERR_BUFFER_FULL"},
 	{errUnavailable, "ERR_NOT_AVAILABLE"},
+	{errDBClosed, "ERR_DISPOSED"},
+	{idb.ErrQuotaExceeded, "ERR_QUOTA_EXCEEDED"},
+	{idb.ErrInvalidRecord, "ERR_INVALID_RECORD"},
+	{idb.ErrKeyExists, "ERR_KEY_EXISTS"},
+	{idb.ErrBlocked, "ERR_BLOCKED"},
+	{idb.ErrClosed, "ERR_DISPOSED"},
+	{idb.ErrUnsupported, "ERR_NOT_AVAILABLE"},
 	{errClientGone, "ERR_ABORTED"},
 	{errFetchAborted, "ERR_ABORTED"},
 	{rest.ErrProtocol, "ERR_PROTOCOL"},

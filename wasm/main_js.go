@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"log"
 	"os"
+	"strings"
 	"syscall/js"
 
 	"github.com/smokenet/smoke/internal/jsx"
@@ -11,11 +13,26 @@ import (
 // main hands the native object to the loader (see the package doc) and parks: the program lives as long as the
 // page, serving calls from JavaScript.
 func main() {
+	// Libraries that log through the standard logger (go-indexeddb, when another tab upgrades a database: "Version
+	// change detected, closing DB...") would write to stderr, which wasm_exec.js shows as console.error; to a page's
+	// developer that reads as a failure. They go to console.debug instead.
+	log.SetFlags(0)
+	log.SetOutput(consoleDebug{})
 	if err := handOff(); err != nil {
 		fmt.Fprintln(os.Stderr, "smoke wasm:", err)
 		os.Exit(2)
 	}
 	select {}
+}
+
+// consoleDebug writes each log line to console.debug.
+type consoleDebug struct{}
+
+func (consoleDebug) Write(p []byte) (int, error) {
+	if console, err := jsx.Get(js.Global(), "console"); err == nil {
+		_, _ = jsx.Call(console, "debug", strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
 }
 
 // handOff calls the one-shot function the loader left on globalThis under the name os.Args[1], after deleting it
@@ -42,51 +59,4 @@ func handOff() error {
 	}
 	_, err = jsx.Invoke(receive, native)
 	return err
-}
-
-// newNative builds the native object: the fixed table of Go functions the loader's classes call. They are never
-// released; they live as long as the page.
-func newNative(r *registry) (js.Value, error) {
-	rr := newRESTRegistry(r)
-	fns := map[string]func(args []js.Value) (any, error){
-		// Hubs.
-		"pageHubNew": r.pageHubNew,
-		// Nodes.
-		"nodeNew":          r.nodeNew,
-		"nodeStarted":      r.nodeStarted,
-		"nodeAddress":      r.nodeAddress,
-		"nodeDispose":      r.nodeDispose,
-		"hubConfiguration": r.hubConfiguration,
-		"hubRegister":      r.hubRegister,
-		"hubUnregister":    r.hubUnregister,
-		"hubLookup":        r.hubLookup,
-		"netPeers":         r.netPeers,
-		"netPorts":         r.netPorts,
-		"netBind":          r.netBind,
-		"netUnbind":        r.netUnbind,
-		"netUnbindPort":    r.netUnbindPort,
-		"sysNetstat":       r.sysNetstat,
-		"sysStorage":       r.sysStorage,
-		// Sockets.
-		"socketConnect":  r.socketConnect,
-		"socketSend":     r.socketSend,
-		"socketClose":    r.socketClose,
-		"socketState":    r.socketState,
-		"socketBuffered": r.socketBuffered,
-		// REST (rest_js.go, rest_body_js.go, rest_fetch_js.go).
-		"restListen":  rr.restListen,
-		"restClose":   rr.restClose,
-		"restRespond": rr.restRespond,
-		"restDrain":   rr.restDrain,
-		"restAbort":   rr.restAbort,
-		"restFetch":   rr.restFetch,
-		"bodyRead":    rr.bodyRead,
-		"bodyCancel":  rr.bodyCancel,
-	}
-	m := make(map[string]any, len(fns)+1)
-	for name, f := range fns {
-		m[name] = jsx.FuncOf(func(_ js.Value, args []js.Value) (any, error) { return f(args) })
-	}
-	m["maxMessageSize"] = maxMessageSize
-	return jsx.Object(m)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/smokenet/smoke/internal/jsx"
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/node"
+	"github.com/smokenet/smoke/pkg/rest"
 )
 
 const (
@@ -36,42 +37,29 @@ type jsNode struct {
 	done     chan struct{} // closed when dispose has finished
 	sockets  map[*jsSocket]struct{}
 	binds    map[int]*binding // by port
+	rt       *rest.Transport  // the node's REST transport, made by its first fetch (rest_fetch_js.go)
 }
 
 // nodeNew(kind, ...) → handle. kind is "default" (the page's default PageHub), "page" with a PageHub handle, or
 // "network" with a smoke-hub URL and a token ("" for none): each such node has its own connection.
-func (r *registry) nodeNew(args []js.Value) (any, error) {
-	kind, err := stringArg(args, 0, "hub kind")
-	if err != nil {
-		return nil, err
-	}
+func (r *registry) nodeNew(a args) (any, error) {
 	opts := &node.Options{MaxMessageSize: maxMessageSize}
-	switch kind {
+	switch kind := a.str(0); kind {
 	case "default":
 	case "page":
-		id, err := intArg(args, 1, "page hub handle")
-		if err != nil {
-			return nil, err
+		if a.val(1).Type() != js.TypeNumber {
+			return nil, typeError("page hub handle must be a number, got %s", a.val(1).Type())
 		}
-		r.mu.Lock()
-		ph := r.pageHubs[id]
-		r.mu.Unlock()
-		if ph == nil {
-			return nil, typeError("unknown PageHub handle %d", id)
+		ph, ok := lookup[*hub.PageHub](r, a.int(1))
+		if !ok {
+			return nil, typeError("unknown PageHub handle %d", a.int(1))
 		}
 		opts.Hub = ph.Join()
 	case "network":
-		url, err := stringArg(args, 1, "hub URL")
-		if err != nil {
-			return nil, err
+		if a.val(1).Type() != js.TypeString {
+			return nil, typeError("hub URL must be a string, got %s", a.val(1).Type())
 		}
-		token := ""
-		if t := arg(args, 2); !t.IsUndefined() && !t.IsNull() {
-			if token, err = stringArg(args, 2, "hub token"); err != nil {
-				return nil, err
-			}
-		}
-		opts.Hub = hub.NewNetworkHub(url, &hub.NetworkHubOptions{Token: token})
+		opts.Hub = hub.NewNetworkHub(a.str(1), &hub.NetworkHubOptions{Token: a.str(2)})
 	default:
 		return nil, typeError("unknown hub kind %q", kind)
 	}
@@ -85,10 +73,7 @@ func (r *registry) nodeNew(args []js.Value) (any, error) {
 		sockets: make(map[*jsSocket]struct{}),
 		binds:   make(map[int]*binding),
 	}
-	r.mu.Lock()
-	jn.id = r.newID()
-	r.nodes[jn.id] = jn
-	r.mu.Unlock()
+	jn.id = r.add(jn)
 	return jn.id, nil
 }
 
@@ -108,8 +93,8 @@ func (jn *jsNode) promise(op string, f func(ctx context.Context) (any, error)) j
 }
 
 // nodeStarted(node) → milliseconds since the epoch when the node was created.
-func (r *registry) nodeStarted(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) nodeStarted(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -117,8 +102,8 @@ func (r *registry) nodeStarted(args []js.Value) (any, error) {
 }
 
 // nodeAddress(node) → Promise<string>: the node's address, once its hub has assigned it.
-func (r *registry) nodeAddress(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) nodeAddress(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -128,8 +113,8 @@ func (r *registry) nodeAddress(args []js.Value) (any, error) {
 }
 
 // nodeDispose(node) → Promise<void>. Disposing twice is harmless; so is disposing a node already gone.
-func (r *registry) nodeDispose(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) nodeDispose(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return jsx.Promise(func(context.Context) (any, error) { return nil, nil }), nil
 	}
@@ -160,12 +145,11 @@ func (jn *jsNode) dispose() {
 	clear(jn.binds)
 	jn.mu.Unlock()
 
-	jn.r.mu.Lock()
-	delete(jn.r.nodes, jn.id)
+	ids := []int{jn.id}
 	for _, b := range binds {
-		delete(jn.r.binds, b.id)
+		ids = append(ids, b.id)
 	}
-	jn.r.mu.Unlock()
+	jn.r.remove(ids...)
 
 	for _, b := range binds {
 		b.l.Close()
@@ -198,8 +182,8 @@ func (jn *jsNode) untrack(s *jsSocket) {
 }
 
 // hubConfiguration(node) → Promise<{ iceServers }>: the ICE configuration the hub hands out.
-func (r *registry) hubConfiguration(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) hubConfiguration(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -224,41 +208,38 @@ func (r *registry) hubConfiguration(args []js.Value) (any, error) {
 }
 
 // hubRegister(node, name) → Promise<void>: lease a hostname on the hub.
-func (r *registry) hubRegister(args []js.Value) (any, error) {
-	return r.hostnameCall(args, "smoke: register", func(ctx context.Context, h hub.Hub, name string) (any, error) {
+func (r *registry) hubRegister(a args) (any, error) {
+	return r.hostnameCall(a, "smoke: register", func(ctx context.Context, h hub.Hub, name string) (any, error) {
 		return nil, h.Register(ctx, name)
 	})
 }
 
 // hubUnregister(node, name) → Promise<void>.
-func (r *registry) hubUnregister(args []js.Value) (any, error) {
-	return r.hostnameCall(args, "smoke: unregister", func(ctx context.Context, h hub.Hub, name string) (any, error) {
+func (r *registry) hubUnregister(a args) (any, error) {
+	return r.hostnameCall(a, "smoke: unregister", func(ctx context.Context, h hub.Hub, name string) (any, error) {
 		return nil, h.Unregister(ctx, name)
 	})
 }
 
 // hubLookup(node, name) → Promise<string>: the address holding a hostname; rejects with ERR_HOSTNAME_NOT_FOUND.
-func (r *registry) hubLookup(args []js.Value) (any, error) {
-	return r.hostnameCall(args, "smoke: lookup", func(ctx context.Context, h hub.Hub, name string) (any, error) {
+func (r *registry) hubLookup(a args) (any, error) {
+	return r.hostnameCall(a, "smoke: lookup", func(ctx context.Context, h hub.Hub, name string) (any, error) {
 		return h.Lookup(ctx, name)
 	})
 }
 
-func (r *registry) hostnameCall(args []js.Value, op string, f func(context.Context, hub.Hub, string) (any, error)) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) hostnameCall(a args, op string, f func(context.Context, hub.Hub, string) (any, error)) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
-	name, err := stringArg(args, 1, "hostname")
-	if err != nil {
-		return nil, err
-	}
+	name := a.str(1)
 	return jn.promise(op, func(ctx context.Context) (any, error) { return f(ctx, jn.n.Hub(), name) }), nil
 }
 
 // netPeers(node) → [{ address, state, since, sockets }]: the node's peer connections now.
-func (r *registry) netPeers(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) netPeers(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -266,8 +247,8 @@ func (r *registry) netPeers(args []js.Value) (any, error) {
 }
 
 // netPorts(node) → [port]: the bound ports, ascending.
-func (r *registry) netPorts(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) netPorts(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -280,8 +261,8 @@ func (r *registry) netPorts(args []js.Value) (any, error) {
 }
 
 // sysNetstat(node) → Promise<NetStat>: the node's counters (node.Stats).
-func (r *registry) sysNetstat(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) sysNetstat(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +289,7 @@ func (r *registry) sysNetstat(args []js.Value) (any, error) {
 }
 
 // sysStorage() → Promise<{ usage, quota }>: navigator.storage.estimate(), in bytes, for the page's origin.
-func (r *registry) sysStorage(args []js.Value) (any, error) {
+func (r *registry) sysStorage(args) (any, error) {
 	return jsx.Promise(func(ctx context.Context) (any, error) {
 		nav, err := jsx.Get(js.Global(), "navigator")
 		if err != nil {

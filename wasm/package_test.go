@@ -20,7 +20,7 @@ func TestPack(t *testing.T) {
 	if s.packed == nil {
 		t.Skip("npm is not installed: the package was staged, not packed (install Node.js and npm to test npm pack)")
 	}
-	for _, want := range []string{"package.json", "index.js", "index.d.ts", "script.d.ts", "src/core.js", "src/rest.js",
+	for _, want := range []string{"package.json", "index.js", "index.d.ts", "script.d.ts", "src/core.js", "src/rest.js", "src/db.js",
 		"dist/smoke.wasm", "dist/wasm_exec.js", "dist/smoke.js", "dist/GO-LICENSE", "README.md", "LICENSE"} {
 		if !slices.Contains(s.packed, want) {
 			t.Errorf("npm pack: %s missing from the tarball; it has %q", want, s.packed)

@@ -14,7 +14,7 @@ import (
 // it ahead into a buffer of at most restBodyBuffer bytes; bodyRead takes everything buffered.
 type jsBody struct {
 	id     int
-	rr     *restRegistry
+	reg    *registry
 	r      io.ReadCloser
 	done   func()            // called once when the body is over (end, failure or cancel); may be nil
 	errFor func(error) error // turns a read error into what JavaScript sees
@@ -32,11 +32,9 @@ type jsBody struct {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, restReadSize); return &b }}
 
 // newBody registers a body and starts reading it ahead.
-func (rr *restRegistry) newBody(r io.ReadCloser, done func(), errFor func(error) error) *jsBody {
-	b := &jsBody{id: rr.newID(), rr: rr, r: r, done: done, errFor: errFor, room: make(chan struct{}, 1)}
-	rr.mu.Lock()
-	rr.bodies[b.id] = b
-	rr.mu.Unlock()
+func (reg *registry) newBody(r io.ReadCloser, done func(), errFor func(error) error) *jsBody {
+	b := &jsBody{reg: reg, r: r, done: done, errFor: errFor, room: make(chan struct{}, 1)}
+	b.id = reg.add(b)
 	go b.readAhead()
 	return b
 }
@@ -136,9 +134,7 @@ func (b *jsBody) takeLocked() (js.Value, error) {
 // over forgets the body and runs done, once.
 func (b *jsBody) over() {
 	b.overOnce.Do(func() {
-		b.rr.mu.Lock()
-		delete(b.rr.bodies, b.id)
-		b.rr.mu.Unlock()
+		b.reg.remove(b.id)
 		if b.done != nil {
 			b.done()
 		}
@@ -180,27 +176,14 @@ func (b *jsBody) cancel(err error) {
 	b.over()
 }
 
-func (rr *restRegistry) body(args []js.Value) (*jsBody, error) {
-	id, err := rr.handle(args, "body")
-	if err != nil {
-		return nil, err
-	}
-	rr.mu.Lock()
-	defer rr.mu.Unlock()
-	return rr.bodies[id], nil
-}
-
 // bodyRead(body, resolve, reject) → Uint8Array | null | undefined: the next bytes of a body, null at its end.
 // When nothing is there yet it returns undefined and settles resolve or reject later.
-func (rr *restRegistry) bodyRead(args []js.Value) (any, error) {
-	b, err := rr.body(args)
-	if err != nil {
-		return nil, err
-	}
-	if b == nil {
+func (r *registry) bodyRead(a args) (any, error) {
+	b, ok := lookup[*jsBody](r, a.int(0))
+	if !ok {
 		return js.Null(), nil // over: read to the end, or cancelled
 	}
-	cb := callbacksArg(args, 1)
+	cb := callbacksArg(a, 1)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.canceled {
@@ -224,12 +207,12 @@ func (rr *restRegistry) bodyRead(args []js.Value) (any, error) {
 }
 
 // bodyCancel(body): the reader has no more use for the body; stop reading it and close it.
-func (rr *restRegistry) bodyCancel(args []js.Value) (any, error) {
-	b, err := rr.body(args)
-	if err != nil || b == nil {
-		return nil, err
+func (r *registry) bodyCancel(a args) (any, error) {
+	if b, ok := lookup[*jsBody](r, a.int(0)); ok {
+		b.cancel(nil)
+	} else if s, ok := lookup[*jsRecords](r, a.int(0)); ok {
+		s.cancel(nil)
 	}
-	b.cancel(nil)
 	return nil, nil
 }
 

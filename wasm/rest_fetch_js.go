@@ -17,20 +17,13 @@ import (
 )
 
 // transport returns the node's REST transport, one per node so that its sockets are pooled across fetches.
-func (rr *restRegistry) transport(jn *jsNode) *rest.Transport {
-	rr.mu.Lock()
-	defer rr.mu.Unlock()
-	t := rr.transports[jn]
-	if t == nil {
-		t = &rest.Transport{Node: jn.n}
-		rr.transports[jn] = t
-		context.AfterFunc(jn.ctx, func() { // disposed: its sockets are gone with it
-			rr.mu.Lock()
-			delete(rr.transports, jn)
-			rr.mu.Unlock()
-		})
+func (jn *jsNode) transport() *rest.Transport {
+	jn.mu.Lock()
+	defer jn.mu.Unlock()
+	if jn.rt == nil {
+		jn.rt = &rest.Transport{Node: jn.n}
 	}
-	return t
+	return jn.rt
 }
 
 // restInlineMax is the largest response body (by Content-Length) that restFetch reads before it resolves.
@@ -43,12 +36,12 @@ const restInlineMax = 64 << 10
 // head, status, body, redirected, inline) once the response head has come, where head is statusText, url, kind,
 // then the headers, packed; body a handle for bodyRead, or 0 when the body is inline or absent; inline undefined
 // (no inline body), 0 (an empty one) or a Uint8Array.
-func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
-	jn, err := rr.r.node(args)
+func (r *registry) restFetch(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
-	parts, err := unpackStrings(arg(args, 1), "request")
+	parts, err := unpackStrings(a.val(1), "request")
 	if err != nil {
 		return nil, err
 	}
@@ -57,16 +50,9 @@ func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 	}
 	rawURL, method, redirect := parts[0], parts[1], parts[2]
 	hv := parts[3:]
-	timeout, err := intArg(args, 4, "timeout")
-	if err != nil {
-		return nil, err
-	}
-	done := arg(args, 5)
-	if done.Type() != js.TypeFunction {
-		return nil, typeError("restFetch needs done")
-	}
+	timeout, done := a.int(4), a.val(5)
 
-	ctx, cancelSignal := jsx.WithSignal(jn.ctx, arg(args, 3))
+	ctx, cancelSignal := jsx.WithSignal(jn.ctx, a.val(3))
 	cancel := cancelSignal
 	if timeout > 0 {
 		var cancelTimeout context.CancelFunc
@@ -79,7 +65,7 @@ func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 	}
 
 	var body io.Reader
-	switch b := arg(args, 2); {
+	switch b := a.val(2); {
 	case b.IsUndefined() || b.IsNull():
 	case b.InstanceOf(uint8ArrayCtor):
 		data, _ := jsx.Bytes(b)
@@ -98,7 +84,7 @@ func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 	for i := 0; i+1 < len(hv); i += 2 {
 		req.Header.Add(hv[i], hv[i+1])
 	}
-	rt := rr.transport(jn)
+	rt := jn.transport()
 	errFor := func(err error) error { return fetchError(ctx, rawURL, err) }
 
 	go func() {
@@ -134,12 +120,21 @@ func (rr *restRegistry) restFetch(args []js.Value) (any, error) {
 			} else {
 				inline = jsx.Uint8Array(b)
 			}
+		case rest.BodyKind(resp) == rest.KindRecords:
+			// A record stream is read record by record, as response.query() consumes it (rest_records_js.go).
+			recs, err := r.newRecords(ctx, resp, cancel, errFor)
+			if err != nil {
+				resp.Body.Close()
+				cancel()
+				_, _ = fastInvoke(done, jsx.ErrorValue(errFor(err)))
+				return
+			}
+			bodyID = recs.id
 		default:
-			bodyID = rr.newBody(resp.Body, cancel, errFor).id
+			bodyID = r.newBody(resp.Body, cancel, errFor).id
 		}
-		// The kind of body pkg/rest says this is. Record streams ('records', read by a rest.RecordReader) and
-		// media ('media') have no JavaScript API yet (response.query(), response.mediastream()); until they do
-		// they read as bytes.
+		// The kind of body pkg/rest says this is: 'records' is read by response.query(); media ('media') has no
+		// JavaScript API yet (response.mediastream()) and reads as bytes.
 		kind := rest.BodyKind(resp).String()
 		parts := make([]string, 0, 3+2*len(resp.Header))
 		parts = append(parts, statusText(resp), resp.Request.URL.String(), kind)

@@ -59,12 +59,12 @@ var uint8ArrayCtor = js.Global().Get("Uint8Array")
 // callbacks are the two functions of a JavaScript Promise that a native call was given to settle later.
 type callbacks struct{ resolve, reject js.Value }
 
-func callbacksArg(args []js.Value, i int) *callbacks {
-	res, rej := arg(args, i), arg(args, i+1)
-	if res.Type() != js.TypeFunction || rej.Type() != js.TypeFunction {
+// callbacksArg returns the resolve and reject arguments i and i+1 (declared func), or nil when they are absent.
+func callbacksArg(a args, i int) *callbacks {
+	if !a.has(i) || !a.has(i+1) {
 		return nil
 	}
-	return &callbacks{resolve: res, reject: rej}
+	return &callbacks{resolve: a.val(i), reject: a.val(i + 1)}
 }
 
 // ok and fail settle the promise. They are called outside any lock; the functions are the loader's promise
@@ -144,45 +144,13 @@ func unpackStrings(v js.Value, what string) ([]string, error) {
 	return nil, typeError("%s must be an array", what)
 }
 
-// restRegistry holds what JavaScript refers to by handle for REST: servers, exchanges (a request being
-// answered) and bodies being read. Handles come from the main registry, so they are unique across both.
-type restRegistry struct {
-	r *registry
-
-	mu         sync.Mutex
-	servers    map[int]*restServer
-	exchanges  map[int]*exchange
-	bodies     map[int]*jsBody
-	transports map[*jsNode]*rest.Transport
-}
-
-func newRESTRegistry(r *registry) *restRegistry {
-	return &restRegistry{
-		r:          r,
-		servers:    make(map[int]*restServer),
-		exchanges:  make(map[int]*exchange),
-		bodies:     make(map[int]*jsBody),
-		transports: make(map[*jsNode]*rest.Transport),
-	}
-}
-
-func (rr *restRegistry) newID() int {
-	rr.r.mu.Lock()
-	defer rr.r.mu.Unlock()
-	return rr.r.newID()
-}
-
-func (rr *restRegistry) handle(args []js.Value, what string) (int, error) {
-	return intArg(args, 0, what+" handle")
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Server
 
 // restServer is a JavaScript RestServer listening on a port.
 type restServer struct {
 	id        int
-	rr        *restRegistry
+	r         *registry
 	port      int
 	l         *node.Listener
 	srv       *rest.Server
@@ -192,54 +160,32 @@ type restServer struct {
 
 // restListen(node, port, dispatch, done) → server handle. Like netBind it binds at once, so that listen() throws
 // ERR_PORT_IN_USE and a fetch on the next line finds the port bound.
-func (rr *restRegistry) restListen(args []js.Value) (any, error) {
-	jn, err := rr.r.node(args)
+func (r *registry) restListen(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
-	port, err := portArg(args, 1)
-	if err != nil {
-		return nil, err
-	}
-	onRequest, err := funcArg(args, 2, "dispatch")
-	if err != nil {
-		return nil, err
-	}
-	onDone, err := funcArg(args, 3, "done")
-	if err != nil {
-		return nil, err
-	}
+	port, onRequest, onDone := a.int(1), a.val(2), a.val(3)
 	l, err := jn.n.Listen(port)
 	if err != nil {
 		return nil, coded("smoke: listen", err)
 	}
-	s := &restServer{id: rr.newID(), rr: rr, port: port, l: l, onRequest: onRequest, onDone: onDone}
+	s := &restServer{r: r, port: port, l: l, onRequest: onRequest, onDone: onDone}
 	s.srv = &rest.Server{Handler: s}
-	rr.mu.Lock()
-	rr.servers[s.id] = s
-	rr.mu.Unlock()
+	s.id = r.add(s)
 	go func() {
 		defer guard("a REST server")
 		_ = s.srv.Serve(l) // returns when closed, or when the node is disposed
-		rr.mu.Lock()
-		delete(rr.servers, s.id)
-		rr.mu.Unlock()
+		r.remove(s.id)
 	}()
 	return s.id, nil
 }
 
 // restClose(server) → boolean: stop serving. The port is free when it returns (Listener.Close only takes a lock);
 // the server's sockets close in the background.
-func (rr *restRegistry) restClose(args []js.Value) (any, error) {
-	id, err := rr.handle(args, "server")
-	if err != nil {
-		return nil, err
-	}
-	rr.mu.Lock()
-	s := rr.servers[id]
-	delete(rr.servers, id)
-	rr.mu.Unlock()
-	if s == nil {
+func (r *registry) restClose(a args) (any, error) {
+	s, ok := take[*restServer](r, a.int(0))
+	if !ok {
 		return false, nil
 	}
 	s.l.Close()
@@ -252,13 +198,19 @@ func (rr *restRegistry) restClose(args []js.Value) (any, error) {
 
 // resOp is one step of a response, queued by JavaScript for the handler goroutine.
 type resOp struct {
-	head   bool
-	status int
-	header []string // name, value, name, value, ...
-	data   []byte
-	end    bool
-	abort  bool
+	head    bool
+	status  int
+	header  []string // name, value, name, value, ...
+	data    []byte
+	records bool // the body is a record stream (res.query): data holds records, JSON joined by newlines
+	end     bool
+	abort   bool
 }
+
+// queryWindow is the record window of a record stream served from JavaScript (res.query): how many records the
+// server may send beyond what the client consumed. With the one batch queued and the one being written, it bounds
+// how far the server reads its query ahead of the client.
+const queryWindow = 2048
 
 // exchange is one request being answered by JavaScript.
 type exchange struct {
@@ -267,6 +219,7 @@ type exchange struct {
 
 	mu       sync.Mutex
 	ops      []resOp
+	recOps   int          // record ops queued and not taken by the handler goroutine yet
 	queued   int          // bytes in ops and in the Write in progress
 	drain    []*callbacks // waiting for queued < restLowWater
 	finished bool         // the handler is done: no more ops
@@ -302,22 +255,18 @@ func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(p)
 		}
 	}()
-	rr := s.rr
-	ex := &exchange{id: rr.newID(), wake: make(chan struct{}, 1)}
+	reg := s.r
+	ex := &exchange{wake: make(chan struct{}, 1)}
 	var body *jsBody
 	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
-		body = rr.newBody(r.Body, nil, func(err error) error { return coded("smoke: rest: request body", err) })
+		body = reg.newBody(r.Body, nil, func(err error) error { return coded("smoke: rest: request body", err) })
 	}
-	rr.mu.Lock()
-	rr.exchanges[ex.id] = ex
-	rr.mu.Unlock()
+	ex.id = reg.add(ex)
 
 	end := endAbort // until serve says otherwise: a panic there cuts the response
 	dispatched := false
 	defer func() {
-		rr.mu.Lock()
-		delete(rr.exchanges, ex.id)
-		rr.mu.Unlock()
+		reg.remove(ex.id)
 		ex.mu.Lock()
 		ex.finished = true
 		drain := ex.drain
@@ -416,6 +365,7 @@ func appendHeader(parts []string, h http.Header) []string {
 // serve writes the queued ops until the end, an abort, or the client's going.
 func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEnd {
 	rc := http.NewResponseController(w)
+	var rw *rest.RecordWriter // the record stream of res.query
 	for {
 		ex.mu.Lock()
 		ops := ex.ops
@@ -439,12 +389,30 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 				for j := 0; j+1 < len(op.header); j += 2 {
 					h.Add(op.header[j], op.header[j+1])
 				}
-				// Record streams and media are kinds of body pkg/rest marks in the head (rest.SetBodyKind,
-				// rest.NewRecordWriter): res.query() and res.mediastream() will set them here once the database
-				// and media APIs exist. Everything JavaScript sends today is bytes.
-				w.WriteHeader(op.status)
+				// A record stream (res.query) is a kind of body pkg/rest marks in the head (rest.NewRecordWriter);
+				// media (res.mediastream) will be another (rest.SetBodyKind) once the media API exists.
+				if op.records {
+					w.WriteHeader(op.status)
+					var err error
+					if rw, err = rest.NewRecordWriter(w, &rest.RecordOptions{Window: queryWindow}); err != nil {
+						consoleError("smoke: rest: res.query: " + err.Error())
+						return endAbort
+					}
+				} else {
+					w.WriteHeader(op.status)
+				}
 			}
-			if len(op.data) > 0 {
+			if op.records && len(op.data) > 0 {
+				ex.tookRecords()
+				if rw == nil {
+					return endAbort
+				}
+				err := rw.WriteLines(ctx, op.data) // JSON.stringify made them: compact, one per line
+				ex.wrote(len(op.data))
+				if err != nil {
+					return endGone // the client stopped reading, or went away
+				}
+			} else if len(op.data) > 0 {
 				_, err := w.Write(op.data)
 				ex.wrote(len(op.data))
 				if err != nil {
@@ -452,6 +420,9 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 				}
 			}
 			if op.end {
+				if rw != nil && rw.Close() != nil {
+					return endGone
+				}
 				return endNormal // the router hears of it (done), and pkg/rest sends the end when the handler returns
 			}
 		}
@@ -467,12 +438,17 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 	}
 }
 
-// wrote accounts for n bytes written and wakes the writers waiting for room.
-func (ex *exchange) wrote(n int) {
+// room says whether JavaScript may queue more: fewer than restHighWater bytes queued, and no batch of records
+// waiting for the one being written (a record stream stays one batch ahead of the network, not a megabyte).
+// ex.mu is held.
+func (ex *exchange) room() bool { return ex.queued < restHighWater && ex.recOps == 0 }
+
+// tookRecords counts a record op taken by the handler goroutine, and wakes the writers waiting for room.
+func (ex *exchange) tookRecords() {
 	ex.mu.Lock()
-	ex.queued -= n
+	ex.recOps--
 	var ready []*callbacks
-	if ex.queued < restLowWater {
+	if ex.room() {
 		ready, ex.drain = ex.drain, nil
 	}
 	ex.mu.Unlock()
@@ -481,15 +457,24 @@ func (ex *exchange) wrote(n int) {
 	}
 }
 
-func (rr *restRegistry) exchange(args []js.Value) (*exchange, error) {
-	id, err := rr.handle(args, "exchange")
-	if err != nil {
-		return nil, err
+// wrote accounts for n bytes written and wakes the writers waiting for room.
+func (ex *exchange) wrote(n int) {
+	ex.mu.Lock()
+	ex.queued -= n
+	var ready []*callbacks
+	if ex.queued < restLowWater && ex.recOps == 0 {
+		ready, ex.drain = ex.drain, nil
 	}
-	rr.mu.Lock()
-	ex := rr.exchanges[id]
-	rr.mu.Unlock()
-	if ex == nil {
+	ex.mu.Unlock()
+	for _, c := range ready {
+		c.ok(js.Null())
+	}
+}
+
+// exchange returns the exchange with the handle in argument 0; ERR_ABORTED once it is over.
+func (r *registry) exchange(a args) (*exchange, error) {
+	ex, ok := lookup[*exchange](r, a.int(0))
+	if !ok {
 		return nil, coded("", errClientGone)
 	}
 	return ex, nil
@@ -499,25 +484,23 @@ func (rr *restRegistry) exchange(args []js.Value) (*exchange, error) {
 // status is a number; headers packed as packStrings does), a chunk of the body, and the end (the router's done
 // hears when it is written). It returns whether there is room for more (false: wait with restDrain). Throws
 // ERR_ABORTED once the client has gone.
-func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
-	ex, err := rr.exchange(args)
+func (r *registry) restRespond(a args) (any, error) {
+	ex, err := r.exchange(a)
 	if err != nil {
 		return nil, err
 	}
 	var op resOp
-	if s := arg(args, 1); !s.IsUndefined() {
-		if op.status, err = intArg(args, 1, "status"); err != nil {
-			return nil, err
-		}
+	if a.has(1) {
+		op.status = a.int(1)
 		if op.status < 200 || op.status > 999 {
 			return nil, rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
 		}
 		op.head = true
-		if op.header, err = unpackStrings(arg(args, 2), "headers"); err != nil {
+		if op.header, err = unpackStrings(a.val(2), "headers"); err != nil {
 			return nil, err
 		}
 	}
-	if c := arg(args, 3); !c.IsUndefined() && !c.IsNull() {
+	if c := a.val(3); a.has(3) {
 		if c.InstanceOf(uint8ArrayCtor) {
 			if n := c.Length(); n > 0 {
 				op.data = make([]byte, n)
@@ -527,7 +510,7 @@ func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
 			return nil, typeError("a body chunk must be bytes")
 		}
 	}
-	op.end = arg(args, 4).Truthy()
+	op.end = a.bool(4)
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if ex.finished {
@@ -536,26 +519,60 @@ func (rr *restRegistry) restRespond(args []js.Value) (any, error) {
 	ex.ops = append(ex.ops, op)
 	ex.queued += len(op.data)
 	notify(ex.wake)
-	return ex.queued < restHighWater, nil
+	return ex.room(), nil
+}
+
+// restRecords(exchange, status?, headers?, records?, end?) → boolean: restRespond for a record stream (res.query):
+// the head (when status is a number) starts one, records are a batch, JSON joined by newlines, and end ends it. It
+// returns whether there is room for another batch: false while one waits for the batch being written, which waits
+// for the client's demand (wait with restDrain).
+func (r *registry) restRecords(a args) (any, error) {
+	ex, err := r.exchange(a)
+	if err != nil {
+		return nil, err
+	}
+	op := resOp{records: true, end: a.bool(4)}
+	if a.has(1) {
+		op.status = a.int(1)
+		if op.status < 200 || op.status > 999 {
+			return nil, rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
+		}
+		op.head = true
+		if op.header, err = unpackStrings(a.val(2), "headers"); err != nil {
+			return nil, err
+		}
+	}
+	if a.has(3) {
+		op.data = []byte(a.str(3))
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.finished {
+		return nil, coded("", errClientGone)
+	}
+	ex.ops = append(ex.ops, op)
+	ex.queued += len(op.data)
+	if len(op.data) > 0 {
+		ex.recOps++
+	}
+	notify(ex.wake)
+	return ex.room(), nil
 }
 
 // restDrain(exchange, resolve, reject): settle when the response has room for more (at once if it has), or has
 // failed.
-func (rr *restRegistry) restDrain(args []js.Value) (any, error) {
-	ex, err := rr.exchange(args)
+func (r *registry) restDrain(a args) (any, error) {
+	ex, err := r.exchange(a)
 	if err != nil {
 		return nil, err
 	}
-	cb := callbacksArg(args, 1)
-	if cb == nil {
-		return nil, typeError("restDrain needs resolve and reject")
-	}
+	cb := callbacksArg(a, 1)
 	ex.mu.Lock()
 	switch {
 	case ex.finished:
 		ex.mu.Unlock()
 		return nil, coded("", errClientGone)
-	case ex.queued < restHighWater:
+	case ex.room():
 		ex.mu.Unlock()
 		cb.ok(js.Null())
 	default:
@@ -566,8 +583,8 @@ func (rr *restRegistry) restDrain(args []js.Value) (any, error) {
 }
 
 // restAbort(exchange): cut the response after what is queued so far.
-func (rr *restRegistry) restAbort(args []js.Value) (any, error) {
-	ex, err := rr.exchange(args)
+func (r *registry) restAbort(a args) (any, error) {
+	ex, err := r.exchange(a)
 	if err != nil {
 		return nil, nil // gone already
 	}

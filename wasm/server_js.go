@@ -23,23 +23,12 @@ type binding struct {
 // netBind(node, port, newSocket, onSocket) → binding handle. It binds the port at once and throws ERR_PORT_IN_USE
 // if it is taken: Listen only takes a lock, so it is safe to call here, and doing it synchronously means that a
 // connect() on the next line of the script finds the port bound.
-func (r *registry) netBind(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) netBind(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
-	port, err := portArg(args, 1)
-	if err != nil {
-		return nil, err
-	}
-	newSocket, err := funcArg(args, 2, "socket factory")
-	if err != nil {
-		return nil, err
-	}
-	onSocket, err := funcArg(args, 3, "the connection callback")
-	if err != nil {
-		return nil, err
-	}
+	port, newSocket, onSocket := a.int(1), a.val(2), a.val(3)
 	l, err := jn.n.Listen(port)
 	if err != nil {
 		return nil, coded("smoke: listen", err)
@@ -51,10 +40,7 @@ func (r *registry) netBind(args []js.Value) (any, error) {
 		l.Close()
 		return nil, coded("smoke: listen", errDisposed)
 	}
-	r.mu.Lock()
-	b.id = r.newID()
-	r.binds[b.id] = b
-	r.mu.Unlock()
+	b.id = r.add(b)
 	jn.binds[port] = b
 	jn.mu.Unlock()
 	go b.serve()
@@ -63,30 +49,21 @@ func (r *registry) netBind(args []js.Value) (any, error) {
 
 // netUnbind(binding) → boolean: unbind the port of a server. Sockets it accepted stay open. False if it was
 // unbound already.
-func (r *registry) netUnbind(args []js.Value) (any, error) {
-	id, err := intArg(args, 0, "binding handle")
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	b := r.binds[id]
-	r.mu.Unlock()
-	if b == nil {
+func (r *registry) netUnbind(a args) (any, error) {
+	b, ok := lookup[*binding](r, a.int(0))
+	if !ok {
 		return false, nil
 	}
 	return b.unbind(), nil
 }
 
 // netUnbindPort(node, port) → boolean: unbind whatever listens on port.
-func (r *registry) netUnbindPort(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) netUnbindPort(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
-	port, err := portArg(args, 1)
-	if err != nil {
-		return nil, err
-	}
+	port := a.int(1)
 	jn.mu.Lock()
 	b := jn.binds[port]
 	jn.mu.Unlock()
@@ -104,9 +81,7 @@ func (b *binding) unbind() bool {
 		delete(jn.binds, b.port)
 	}
 	jn.mu.Unlock()
-	jn.r.mu.Lock()
-	delete(jn.r.binds, b.id)
-	jn.r.mu.Unlock()
+	jn.r.remove(b.id)
 	// Not here: this runs inside a call from JavaScript, and Listener.Close closes the sockets still waiting in its
 	// queue with a close handshake, which waits for the peer. The goroutine runs before the call returns to
 	// JavaScript (Go runs every goroutine it can before it does), so the port is free by then; only such a
@@ -147,9 +122,7 @@ func (b *binding) adopt(s *node.Socket) {
 		s.CloseNow()
 		return
 	}
-	b.jn.r.mu.Lock()
-	b.jn.r.sockets[w.id] = w
-	b.jn.r.mu.Unlock()
+	b.jn.r.put(w.id, w)
 	go w.writeLoop(s)
 	callback(b.onSocket, fmt.Sprintf("smoke: the connection callback of port %d", b.port), obj)
 	go w.emitLoop(false)

@@ -158,6 +158,11 @@ func TestSitePages(t *testing.T) {
 			&& document.getElementById('addresses-status').textContent === '200'
 			&& document.querySelector('#addresses-rendered h1')?.textContent === 'hello world'
 			&& !document.getElementById('send').disabled`, "the REST examples' results and the playground", restPlayground},
+		// The README's database example logs the users in order; the host has an address, and queries itself.
+		{"database.html", `document.getElementById('example').dataset.state === 'done'
+			&& [...document.querySelectorAll('#example-log li')].map(li => li.textContent).join() === 'alice,dave,jones'
+			&& document.getElementById('host-address').dataset.address
+			&& !document.querySelector('#query button').disabled`, "the database example and the host", databaseSelf},
 	}
 	for _, pg := range pages {
 		t.Run(pg.name, func(t *testing.T) {
@@ -213,6 +218,52 @@ func restPlayground(t *testing.T, p *browser.Page) {
 
 	request("GET", "/missing", "")
 	response("GET /missing", "404", "true")
+}
+
+// databaseSelf inserts a record in the database page's host and queries the page's own host for it.
+func databaseSelf(t *testing.T, p *browser.Page) {
+	t.Helper()
+	do(t, p, `document.getElementById('name').value = 'grace'; document.querySelector('#insert button[type=submit]').click()`)
+	waitJS(t, p, 2*time.Minute, "the insert", `document.getElementById('local-count').dataset.count === '1'`)
+	do(t, p, `document.querySelector('#query button').click()`)
+	waitJS(t, p, 2*time.Minute, "the query of the page's own host", `document.getElementById('results').dataset.state === 'done'
+		&& document.getElementById('results').dataset.count === '1'
+		&& document.querySelector('#results tr td').textContent === 'grace'`)
+}
+
+// TestSiteDatabaseAcrossTabs checks the database page across two tabs on the hub: one tab's host registers a
+// hostname, the other tab queries it live, and records inserted in the host tab arrive in the other tab's table.
+func TestSiteDatabaseAcrossTabs(t *testing.T) {
+	t.Parallel()
+	root := serveSite(t)
+	b := browser.New(t)
+	const wait = 2 * time.Minute
+	ready := `!document.querySelector('#query button').disabled && document.getElementById('local-count').dataset.count === '0'`
+	host := openPage(t, b, root+"/database.html")
+	client := openPage(t, b, root+"/database.html")
+	waitJS(t, host, wait, "the host tab", ready)
+	waitJS(t, client, wait, "the client tab", ready)
+
+	do(t, host, `document.getElementById('hostname').value = 'people-tab'; document.querySelector('#register button').click()`)
+	waitJS(t, host, wait, "the hostname registered", `document.getElementById('registered').dataset.hostname === 'people-tab'`)
+	do(t, host, `document.getElementById('bulk').click()`)
+	waitJS(t, host, wait, "1,000 records in the host tab", `document.getElementById('local-count').dataset.count === '1000'`)
+	do(t, client, `document.getElementById('target').value = 'people-tab'; document.getElementById('live').checked = true;
+		document.querySelector('#query button').click()`)
+	waitJS(t, client, wait, "the host tab's records in the client tab", `document.getElementById('results').dataset.count === '1000'
+		&& document.getElementById('results').dataset.target === 'people-tab'`)
+	do(t, host, `document.getElementById('name').value = 'zed'; document.getElementById('role').value = 'admin';
+		document.querySelector('#insert button[type=submit]').click()`)
+	waitJS(t, client, wait, "the new record, live", `document.getElementById('results').dataset.count === '1001'
+		&& [...document.querySelectorAll('#results tr')].some(tr => tr.cells[0].textContent === 'zed' && tr.cells[1].textContent === 'admin')`)
+	// A filtered query: only admins.
+	do(t, client, `document.getElementById('live').checked = false; document.getElementById('filter').value = 'admin';
+		document.querySelector('#query button').click()`)
+	waitJS(t, client, wait, "the admins only", `document.getElementById('results').dataset.state === 'done'
+		&& [...document.querySelectorAll('#results tr')].every(tr => tr.cells[1].textContent === 'admin')
+		&& Number(document.getElementById('results').dataset.count) < 1001`)
+	noProblems(t, host.Console())
+	noProblems(t, client.Console())
 }
 
 // TestSiteRESTAcrossTabs checks the REST playground across two tabs on the hub: one tab's host registers a

@@ -95,9 +95,7 @@ func newJSSocket(jn *jsNode) *jsSocket {
 		localClosed: make(chan struct{}),
 		wake:        make(chan struct{}, 1),
 	}
-	jn.r.mu.Lock()
 	w.id = jn.r.newID()
-	jn.r.mu.Unlock()
 	return w
 }
 
@@ -123,24 +121,17 @@ func (w *jsSocket) setAddrs(remote, local node.Addr) {
 
 // socketConnect(node, address, port, socket) → socket handle: start connecting; socket (the loader's new Socket
 // object) becomes an event emitter that reports how it goes.
-func (r *registry) socketConnect(args []js.Value) (any, error) {
-	jn, err := r.node(args)
+func (r *registry) socketConnect(a args) (any, error) {
+	jn, err := r.node(a, 0)
 	if err != nil {
 		return nil, err
 	}
-	address, err := stringArg(args, 1, "address")
-	if err != nil {
-		return nil, err
-	}
+	address, port := a.str(1), a.int(2)
 	if address == "" {
 		return nil, typeError("address must not be empty (use 'localhost' for this node)")
 	}
-	port, err := portArg(args, 2)
-	if err != nil {
-		return nil, err
-	}
 	w := newJSSocket(jn)
-	if err := w.attach(arg(args, 3), node.Addr{Node: address, Port: port}, node.Addr{}); err != nil {
+	if err := w.attach(a.val(3), node.Addr{Node: address, Port: port}, node.Addr{}); err != nil {
 		return nil, err
 	}
 	if !jn.track(w) {
@@ -149,9 +140,7 @@ func (r *registry) socketConnect(args []js.Value) (any, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.dialCancel = cancel
-	r.mu.Lock()
-	r.sockets[w.id] = w
-	r.mu.Unlock()
+	r.put(w.id, w)
 	go w.emitLoop(true)
 	go w.dial(ctx, address, port)
 	return w.id, nil
@@ -278,9 +267,7 @@ func (w *jsSocket) emitLoop(yield bool) {
 		w.emit(e)
 		if e.kind == "close" {
 			w.ev.Release()
-			w.jn.r.mu.Lock()
-			delete(w.jn.r.sockets, w.id)
-			w.jn.r.mu.Unlock()
+			w.jn.r.remove(w.id)
 			close(w.emitDone)
 			return
 		}
@@ -447,12 +434,9 @@ func notify(c chan struct{}) {
 }
 
 // socketSend(socket, data): queue a message. Throws for a closed socket, a bad type, or a full buffer.
-func (r *registry) socketSend(args []js.Value) (any, error) {
-	w, err := r.socket(args)
-	if err != nil {
-		return nil, err
-	}
-	typ, b, err := messageArg(arg(args, 1))
+func (r *registry) socketSend(a args) (any, error) {
+	w := r.socket(a, 0)
+	typ, b, err := messageArg(a.val(1))
 	if err != nil {
 		return nil, err
 	}
@@ -463,12 +447,9 @@ func (r *registry) socketSend(args []js.Value) (any, error) {
 }
 
 // socketClose(socket, code?, reason?).
-func (r *registry) socketClose(args []js.Value) (any, error) {
-	w, err := r.socket(args)
-	if err != nil {
-		return nil, err
-	}
-	code, reason, err := closeArgs(args, 1)
+func (r *registry) socketClose(a args) (any, error) {
+	w := r.socket(a, 0)
+	code, reason, err := closeArgs(a, 1, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -479,10 +460,10 @@ func (r *registry) socketClose(args []js.Value) (any, error) {
 }
 
 // socketState(socket) → "connecting" | "open" | "closing" | "closed".
-func (r *registry) socketState(args []js.Value) (any, error) {
-	w, err := r.socket(args)
-	if err != nil || w == nil {
-		return stateClosed.String(), err
+func (r *registry) socketState(a args) (any, error) {
+	w := r.socket(a, 0)
+	if w == nil {
+		return stateClosed.String(), nil
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -490,10 +471,10 @@ func (r *registry) socketState(args []js.Value) (any, error) {
 }
 
 // socketBuffered(socket) → bytes queued by send() and not yet handed to the network.
-func (r *registry) socketBuffered(args []js.Value) (any, error) {
-	w, err := r.socket(args)
-	if err != nil || w == nil {
-		return 0, err
+func (r *registry) socketBuffered(a args) (any, error) {
+	w := r.socket(a, 0)
+	if w == nil {
+		return 0, nil
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -61,6 +61,30 @@ func (b *Browser) NewPage(ctx context.Context) (*Page, error) {
 	return p, nil
 }
 
+// NewTab opens a blank page in p's browser context: the two share storage (IndexedDB, cookies) as two tabs of one
+// profile do. ctx bounds the opening only; the tab lives until its own Close or [Browser.Close], and closing p
+// closes it too.
+func (p *Page) NewTab(ctx context.Context, b *Browser) (*Page, error) {
+	tctx, cancel := chromedp.NewContext(p.ctx) // a new tab in the parent tab's browser context
+	t := &Page{ctx: tctx, cancel: cancel, consoleDone: make(chan struct{})}
+	if err := b.register(t); err != nil {
+		cancel()
+		return nil, fmt.Errorf("browser: new tab: %w", err)
+	}
+	stop := context.AfterFunc(ctx, cancel)
+	err := chromedp.Do(tctx)
+	if !stop() {
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		close(t.consoleDone)
+		t.Close()
+		return nil, fmt.Errorf("browser: new tab: %w", err)
+	}
+	go t.collectConsole(chromedp.Console(tctx))
+	return t, nil
+}
+
 // firstPage returns the tab that Chromium opens at start as a Page. It is in
 // the default browser context, and closes only with the browser: its Close
 // waits for [Browser.Close]. Opening a tab of its own costs a run of

@@ -10,9 +10,10 @@
 
 /* global Go */
 import { restClasses } from './rest.js'
+import { queryClass, dbClasses } from './db.js'
 
 /**
- * Loads Smoke's wasm and returns the namespace { Node, PageHub, NetworkHub, Socket, SocketServer }. Go's
+ * Loads Smoke's wasm and returns the namespace { Node, PageHub, NetworkHub, Socket, SocketServer, Database }. Go's
  * wasm_exec.js must have run first (it defines globalThis.Go). source is the URL of smoke.wasm, a Response for it,
  * its compiled WebAssembly.Module (or a promise of either), or its bytes.
  */
@@ -90,7 +91,9 @@ function build(native) {
     throw err
   }
 
-  const { Rest } = restClasses({ native, internal, checkToken, notAvailable })
+  const { newQuery } = queryClass({ internal, checkToken })
+  const { Rest } = restClasses({ native, internal, checkToken, notAvailable, newQuery })
+  const { Database } = dbClasses({ native, promised, newQuery })
 
   /** An in-page hub. Nodes that share one reach each other; each gets the next address, 0.0.0.1, 0.0.0.2, … */
   class PageHub {
@@ -262,5 +265,5 @@ function build(native) {
     dispose() { return promised(() => native.nodeDispose(this.#id)) }
   }
 
-  return Object.freeze({ Node, PageHub, NetworkHub, Socket, SocketServer })
+  return Object.freeze({ Node, PageHub, NetworkHub, Socket, SocketServer, Database })
 }

@@ -9,10 +9,10 @@
 
 /**
  * Makes the REST classes over one native object. ctx holds core.js's private pieces: native, the internal token,
- * checkToken(token, what), notAvailable(what) and handled(promise).
+ * checkToken(token, what), notAvailable(what) and newQuery(batches, count) (db.js).
  */
 export function restClasses(ctx) {
-  const { native, internal, checkToken, notAvailable } = ctx
+  const { native, internal, checkToken, notAvailable, newQuery } = ctx
   const encoder = new TextEncoder()
   const decoder = new TextDecoder()
 
@@ -111,6 +111,24 @@ export function restClasses(ctx) {
       }
       this.#onChunk?.(total, true)
       return concat(chunks, total)
+    }
+    // records reads a record stream (wasm/rest_records_js.go) as batches: arrays of records, parsed here at once.
+    async *records() {
+      this.#take()
+      const id = this.#id
+      let over = false
+      try {
+        for (;;) {
+          const s = await new Promise((resolve, reject) => native.recordsRead(id, resolve, reject))
+          if (s === null) {
+            over = true
+            return
+          }
+          yield JSON.parse('[' + s.replaceAll('\n', ',') + ']')
+        }
+      } finally {
+        if (!over) native.bodyCancel(id) // left early: end the stream, which stops the server
+      }
     }
     stream() {
       const id = this.#id
@@ -567,10 +585,12 @@ export function restClasses(ctx) {
       this.#ended = true
       let resolve, reject
       const p = new Promise((res, rej) => { resolve = res; reject = rej })
+      // Before the call: Go may run the handler goroutine to its end, and call done, before the call returns.
+      this.#live.end = [resolve, reject]
       try {
         native.restRespond(this.#ex, status, headers, bytes?.length === 0 ? undefined : bytes, true)
-        this.#live.end = [resolve, reject]
       } catch (err) {
+        this.#live.end = undefined
         reject(err)
       }
       return handled(p)
@@ -601,9 +621,62 @@ export function restClasses(ctx) {
       native.restAbort(this.#ex)
     }
 
-    // Body kinds of pkg/rest (wasm/rest_js.go has the switch): record streams (res.query) and media
-    // (res.mediastream) go here once the database and media APIs exist.
-    query() { return notAvailable('res.query()')() }
+    /**
+     * Serves query (db.query(store)…, or a remote query) as a record stream: its records travel in batches, as
+     * the client consumes them; the query is read at most a batch or two ahead of that. Resolves with true once
+     * every record is sent, or false when the client stopped reading first (take, first, a break, a closed tab),
+     * which stops the query; rejects if the query failed (the response is cut).
+     */
+    query(query) {
+      this.#checkOpen('query')
+      if (query === null || typeof query !== 'object' || typeof query.batches !== 'function') {
+        throw new TypeError('smoke: res.query takes a query (db.query(store), or a response.query())')
+      }
+      if (this.#head) throw smokeError('ERR_HEADERS_SENT', 'res.query() after the head has been sent')
+      if (this.get('content-type') === undefined) this.set('Content-Type', 'application/x-ndjson')
+      return handled(this.#serveQuery(query, ...this.#headArgs()))
+    }
+    async #serveQuery(query, status, headers) {
+      const ex = this.#ex
+      let sent = false // the head went with the first batch
+      const send = (records, end) => new Promise((resolve, reject) => {
+        const room = native.restRecords(ex, sent ? undefined : status, sent ? undefined : headers, records, end)
+        sent = true
+        if (room) resolve()
+        else native.restDrain(ex, resolve, reject)
+      })
+      const it = query.batches()
+      try {
+        for (;;) {
+          const { done, value } = await it.next()
+          if (done) break
+          await send(value.map((v) => JSON.stringify(v) ?? 'null').join('\n'), false)
+        }
+      } catch (err) {
+        it.return?.()
+        if (err?.code === 'ERR_ABORTED') {
+          this.#ended = true
+          return false // the client stopped reading: take(), first(), a break, a closed tab
+        }
+        if (!this.#ended) this.abort()
+        throw err
+      }
+      this.#ended = true
+      let resolve, reject
+      const p = new Promise((res, rej) => { resolve = res; reject = rej })
+      // Before the call: Go may run the handler goroutine to its end, and call done, before the call returns.
+      this.#live.end = [resolve, reject]
+      try {
+        native.restRecords(ex, sent ? undefined : status, sent ? undefined : headers, undefined, true)
+      } catch (err) {
+        this.#live.end = undefined
+        reject(err)
+      }
+      return p.then(() => true, (err) => {
+        if (err?.code === 'ERR_ABORTED') return false
+        throw err
+      })
+    }
     mediastream() { return notAvailable('res.mediastream()')() }
   }
 
@@ -721,7 +794,16 @@ export function restClasses(ctx) {
     }
     /** The body kind pkg/rest says it is: 'bytes', 'records' or 'media'. */
     get kind() { return this.#kind }
-    query() { return Promise.reject(smokeError('ERR_NOT_AVAILABLE', 'response.query() is not yet available in this version of Smoke')) }
+    /**
+     * The records of a record stream (res.query on the server) as a Query, with the same operators, applied here.
+     * Records are asked of the server as the query consumes them; leaving a for await early (or the signal) ends
+     * the stream, which stops the server's query. The body can be read once.
+     */
+    query() {
+      if (this.#kind !== 'records') throw smokeError('ERR_NOT_RECORDS', `response.query(): the response body is ${this.#kind}, not records`, TypeError)
+      const body = this.#body
+      return newQuery(() => body.records())
+    }
     mediastream() { return Promise.reject(smokeError('ERR_NOT_AVAILABLE', 'response.mediastream() is not yet available in this version of Smoke')) }
     static {
       Object.defineProperties(FetchResponse.prototype, Object.getOwnPropertyDescriptors(

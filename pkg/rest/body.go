@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,7 +22,8 @@ type responseBody struct {
 	window int64
 
 	buf      []byte // bytes not read yet
-	rec      bool   // buf is a whole record (records only): a newline follows it in Read
+	rec      bool   // buf is whole records (records only), joined by newlines: a newline follows the last in Read
+	left     int    // records in buf (records only)
 	done     bool   // the end arrived
 	err      error  // sticky failure
 	declared int64  // the head's content length, -1 if unknown
@@ -46,14 +48,33 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	if len(b.buf) > 0 {
 		n := copy(p, b.buf)
 		b.buf = b.buf[n:]
+		if b.rec {
+			// Records of one message are joined by newlines: each newline read ends a record.
+			for range bytes.Count(p[:n], newline) {
+				b.left--
+				if err := b.consumedRecord(); err != nil {
+					return n, err
+				}
+			}
+		}
 		return n, nil
 	}
 	p[0] = '\n'
-	b.rec = false
+	b.rec, b.left = false, 0
 	if err := b.consumedRecord(); err != nil {
 		return 1, err
 	}
 	return 1, nil
+}
+
+var newline = []byte{'\n'}
+
+// bufferedRecords returns how many records of the last message are not read yet.
+func (b *responseBody) bufferedRecords() int {
+	if !b.rec {
+		return 0
+	}
+	return b.left
 }
 
 // nextRecord returns the next whole record of a record stream.
@@ -72,8 +93,14 @@ func (b *responseBody) nextRecord(ctx context.Context) ([]byte, error) {
 			return nil, err
 		}
 	}
-	r := b.buf
-	b.buf, b.rec = nil, false
+	// A message holds one or more records joined by newlines (SPEC.md §4).
+	var r []byte
+	if i := bytes.IndexByte(b.buf, '\n'); i >= 0 {
+		r, b.buf = b.buf[:i], b.buf[i+1:]
+	} else {
+		r, b.buf, b.rec = b.buf, nil, false
+	}
+	b.left--
 	if err := b.consumedRecord(); err != nil {
 		return nil, err
 	}
@@ -104,11 +131,15 @@ func (b *responseBody) next(ctx context.Context) error {
 	if b.declared >= 0 && (b.received > b.declared || end && b.received != b.declared) {
 		return b.fail(fmt.Errorf("%w: response body is not the %d bytes its head declared", ErrProtocol, b.declared))
 	}
-	if b.kind == wire.KindRecords && len(data) == 0 && !end {
+	if b.kind == wire.KindRecords && (len(data) == 0 && !end ||
+		len(data) > 0 && (data[0] == '\n' || data[len(data)-1] == '\n' || bytes.Contains(data, []byte("\n\n")))) {
 		return b.fail(fmt.Errorf("%w: empty record", ErrProtocol))
 	}
 	b.buf = data
 	b.rec = b.kind == wire.KindRecords && len(data) > 0
+	if b.rec {
+		b.left = 1 + bytes.Count(data, newline) // once per message: Buffered is asked after every record
+	}
 	if end {
 		b.done = true
 		b.ex.responseEnded()

@@ -28,9 +28,11 @@
 //
 //   - Records are a stream of JSON values with back-pressure: NewRecordWriter writes them and may run at most a small
 //     window (RecordOptions.Window, 16 by default) ahead of what the client's RecordReader has consumed; the client
-//     grants more with DEMAND messages as it reads. This is what lazy database queries stream through. Over a
-//     ResponseWriter that is not this package's (httptest, net/http), RecordWriter falls back to NDJSON without
-//     demand, and RecordReader reads NDJSON from any response.
+//     grants more with DEMAND messages as it reads. Records travel several to a message, as many as the credit
+//     allows (WriteRaw and WriteLines take batches; RecordReader.Buffered says how many came together). This is
+//     what lazy database queries stream through (res.query in JavaScript; RecordReader.All with pkg/idb/query in
+//     Go). Over a ResponseWriter that is not this package's (httptest, net/http), RecordWriter falls back to NDJSON
+//     without demand, and RecordReader reads NDJSON from any response.
 //   - Media marks a body that carries a media byte stream (SetBodyKind(w, KindMedia)); its meaning is filled in by
 //     the media package. Today it travels exactly like bytes.
 //

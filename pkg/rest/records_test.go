@@ -190,3 +190,89 @@ func TestRecordNDJSONFallback(t *testing.T) {
 		t.Fatalf("text/plain: %v", err)
 	}
 }
+
+// TestRecordBatches: WriteRaw packs records several to a message, as the credit allows, and still never runs more
+// than the window ahead of a reader that stopped; the reader gets them one by one (Buffered says how many it holds),
+// and reading the stream as bytes gives one record per line. Bad JSON is refused before anything is sent.
+func TestRecordBatches(t *testing.T) {
+	const total, window, batch = 5000, 64, 10
+	p := newPair(t)
+	var sent atomic.Int64
+	done := make(chan error, 2)
+	p.serve(t, 80, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw, err := rest.NewRecordWriter(w, &rest.RecordOptions{Window: window})
+		if err != nil {
+			done <- err
+			return
+		}
+		if err := rw.WriteRaw(r.Context(), json.RawMessage(`{"n": 1}`), json.RawMessage(`{"n":`)); err == nil {
+			done <- errors.New("WriteRaw took a record that is not JSON")
+			return
+		}
+		for i := 0; i < total; i += batch {
+			recs := make([]json.RawMessage, batch)
+			for j := range recs {
+				recs[j] = json.RawMessage(fmt.Sprintf("{ \"n\" : %d,\n \"pad\": \"%s\" }", i+j, strings.Repeat("x", 80)))
+			}
+			if err := rw.WriteRaw(r.Context(), recs...); err != nil {
+				done <- err
+				return
+			}
+			sent.Add(batch)
+		}
+		done <- rw.Close()
+	}))
+	c, _ := p.httpClient(t)
+	resp, err := c.Get(p.url(80, "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rr, err := rest.NewRecordReader(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t, time.Minute)
+	maxBuffered := 0
+	for read := range total {
+		raw, err := rr.Next(ctx)
+		if err != nil {
+			t.Fatalf("record %d: %v", read, err)
+		}
+		var rec record
+		if err := json.Unmarshal(raw, &rec); err != nil || rec.N != read {
+			t.Fatalf("record %d: %s %v", read, raw, err)
+		}
+		maxBuffered = max(maxBuffered, rr.Buffered())
+		if read == 100 {
+			time.Sleep(300 * time.Millisecond) // a reader that stops: the writer must wait
+			// WriteRaw's batches count once they are all sent: at most the window (and the batch in progress) ahead.
+			if s := sent.Load(); s > int64(read+1+window) {
+				t.Fatalf("reader stopped at %d: writer finished %d records (window %d)", read+1, s, window)
+			}
+		}
+	}
+	if _, err := rr.Next(ctx); err != io.EOF {
+		t.Fatalf("after the last record: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if maxBuffered < 2 || maxBuffered >= window {
+		t.Errorf("records buffered from one message: at most %d; want several, fewer than the window %d", maxBuffered, window)
+	}
+	// As bytes: one compact record per line.
+	resp2, err := c.Get(p.url(80, "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp2.Body)
+	resp2.Body.Close()
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != total || lines[7] != `{"n":7,"pad":"`+strings.Repeat("x", 80)+`"}` {
+		t.Fatalf("record stream read as bytes: %d lines, line 7 %q", len(lines), lines[7])
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,11 +60,61 @@ func (rw *recordWriter) write(ctx context.Context, v any) error {
 	if err != nil {
 		return err
 	}
+	return rw.writeRaw(ctx, [][]byte{data}, false)
+}
+
+// splitLines splits records joined by newlines; an empty one is an error.
+func splitLines(b []byte) ([][]byte, error) {
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	out := make([][]byte, 0, bytes.Count(b, []byte{'\n'})+1)
+	for {
+		i := bytes.IndexByte(b, '\n')
+		rec := b
+		if i >= 0 {
+			rec = b[:i]
+		}
+		if len(rec) == 0 {
+			return nil, fmt.Errorf("rest: record %d is empty", len(out))
+		}
+		out = append(out, rec)
+		if i < 0 {
+			return out, nil
+		}
+		b = b[i+1:]
+	}
+}
+
+// maxRecordMessage is how many bytes of records one message carries at most, unless one record alone is larger.
+const maxRecordMessage = 64 << 10
+
+// writeRaw sends records, each one JSON value, packing into each message as many as the client's credit and
+// maxRecordMessage allow (SPEC.md §4). check: the records come from outside and are validated and compacted
+// (a record must not contain a newline); records from json.Marshal are compact already.
+func (rw *recordWriter) writeRaw(ctx context.Context, records [][]byte, check bool) error {
+	if rw.closed {
+		return errors.New("rest: write to a closed RecordWriter")
+	}
+	if check {
+		for i, rec := range records {
+			var b bytes.Buffer
+			if err := json.Compact(&b, rec); err != nil {
+				return fmt.Errorf("rest: record %d: %w", i, err)
+			}
+			if b.Len() == 0 {
+				return fmt.Errorf("rest: record %d is empty", i)
+			}
+			records[i] = b.Bytes()
+		}
+	}
 	if rw.r == nil {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if _, err := rw.w.Write(append(data, '\n')); err != nil {
+		var buf []byte
+		for _, rec := range records {
+			buf = append(append(buf, rec...), '\n')
+		}
+		if _, err := rw.w.Write(buf); err != nil {
 			return err
 		}
 		return http.NewResponseController(rw.w).Flush()
@@ -78,27 +129,40 @@ func (rw *recordWriter) write(ctx context.Context, v any) error {
 	if !r.wroteHeader {
 		r.WriteHeader(http.StatusOK)
 	}
-	for {
+	for len(records) > 0 {
+		var credit int64
+		for {
+			r.mu.Lock()
+			credit = r.credit
+			r.mu.Unlock()
+			if credit > 0 {
+				break
+			}
+			r.ex.c.needReader() // the demand comes through the reader
+			select {
+			case <-r.demand:
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-r.ex.ctx.Done():
+				return fmt.Errorf("rest: record stream: %w", context.Cause(r.ex.ctx))
+			}
+		}
+		// As many records as the credit allows, up to maxRecordMessage bytes (at least one), joined by newlines.
+		r.buf = append(r.buf[:dataHead], records[0]...)
+		k := int64(1)
+		for k < credit && int(k) < len(records) && len(r.buf)-dataHead+1+len(records[k]) <= maxRecordMessage {
+			r.buf = append(append(r.buf, '\n'), records[k]...)
+			k++
+		}
 		r.mu.Lock()
-		ok := r.credit > 0
-		if ok {
-			r.credit--
-		}
+		r.credit -= k
 		r.mu.Unlock()
-		if ok {
-			break
-		}
-		r.ex.c.needReader() // the demand comes through the reader
-		select {
-		case <-r.demand:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-r.ex.ctx.Done():
-			return fmt.Errorf("rest: record stream: %w", context.Cause(r.ex.ctx))
+		records = records[k:]
+		if err := r.send(false); err != nil {
+			return err
 		}
 	}
-	r.buf = append(r.buf[:dataHead], data...) // one record per message (SPEC.md §4)
-	return r.send(false)
+	return nil
 }
 
 func (rw *recordWriter) close() error {
@@ -139,6 +203,14 @@ func newRecordReader(resp *http.Response) (*RecordReader, error) {
 		return &RecordReader{recordReader{dec: json.NewDecoder(resp.Body)}}, nil
 	}
 	return nil, fmt.Errorf("%w (kind %v, Content-Type %q)", ErrNotRecords, BodyKind(resp), mt)
+}
+
+// buffered returns how many records Next returns without reading from the network.
+func (rr *recordReader) buffered() int {
+	if rr.b == nil {
+		return 0 // NDJSON: not known; Next may read
+	}
+	return rr.b.bufferedRecords()
 }
 
 func (rr *recordReader) next(ctx context.Context) (json.RawMessage, error) {

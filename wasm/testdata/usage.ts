@@ -1,9 +1,10 @@
 // Type-checked by TestTypes (tsc --noEmit, strict) against the package's index.d.ts, resolved through
 // node_modules/@smokenet/smoke and its package.json exports like a user's project. Not run.
-import { Node, PageHub, NetworkHub, Socket, SocketServer } from '@smokenet/smoke'
+import { Node, PageHub, NetworkHub, Socket, SocketServer, Database } from '@smokenet/smoke'
 import type {
   HubConfiguration, NetStat, PeerInfo, SmokeError, SocketCloseEvent, SocketMessageEvent, SocketReadyState,
   StorageStat, Smoke, RestServer, RestRequest, RestResponse, FetchResponse, RestProgress, RestNext,
+  Record, Query, OrderedQuery, DatabaseOptions,
 } from '@smokenet/smoke'
 import smoke from '@smokenet/smoke'
 
@@ -275,4 +276,72 @@ function misuse(node: Node, socket: Socket): void {
   node.rest.fetch(80)
   // @ts-expect-error redirect is one of three
   node.rest.fetch('/', { redirect: 'never' })
+}
+
+// The database: records, generics through the query operators, eager results.
+{
+  interface User extends Record { name: string, role: string }
+  const options: DatabaseOptions = { durability: 'strict' }
+  const db = new Database('users', options)
+  db.insert('users', { key: db.key(), name: 'smith', role: 'admin' })
+  db.update<User>('users', { key: db.key(), name: 'mike', role: 'user' })
+  db.delete('users', 'some-key')
+  const committed: Promise<void> = db.commit()
+  const q: Query<User> = db.query<User>('users').where(u => u.role === 'user')
+  const ordered: OrderedQuery<User> = q.orderBy(u => u.name).thenByDescending(u => u.role)
+  const names: Query<string> = ordered.select(u => u.name)
+  const first: Promise<string | undefined> = names.first()
+  const total: Promise<number> = q.sum(u => u.name.length)
+  const all: Promise<User[]> = q.take(10).toArray()
+  const user: Promise<User | undefined> = db.get<User>('users', 'k')
+  const dropped: Promise<void> = Database.drop('users')
+  void [committed, first, total, all, user, dropped, smoke.Database]
+  ;(async () => { for await (const n of names) { const s: string = n; void s } })()
+  // @ts-expect-error a record needs a string key
+  db.insert('users', { name: 'no key' })
+  // @ts-expect-error select's result is typed
+  const wrong: Query<number> = q.select(u => u.name)
+  void wrong
+}
+
+// The seed README's "Database and Network Query" example, verbatim apart from the import line (at the top).
+{
+// creates a IDB database with this name.
+const db = new Database('users')
+
+interface User extends Record { name: string, role: string }
+
+(async () => {
+
+  // use the rest and database namespaces only.
+  const { rest } = new Node()
+
+  // insert some users into the database.
+  db.insert('users', { key: db.key(), name: 'smith', role: 'admin' })
+  db.insert('users', { key: db.key(), name: 'mike', role: 'admin'  })
+  db.insert('users', { key: db.key(), name: 'dave', role: 'user'  })
+  db.insert('users', { key: db.key(), name: 'alice', role: 'user'  })
+  db.insert('users', { key: db.key(), name: 'jones', role: 'user'  })
+  await db.commit()
+
+  // create server with simple database view to the 'user' store.
+  rest.createServer().get('/users', (req, res) => {
+
+    const query = db.query<User>('users').where(n => n.role === 'user')
+    
+    res.query(query)
+  
+  }).listen(5433)
+
+
+  // request query from server.
+  const query = await rest.fetch('rest://localhost:5433/users').then(n => n.query<User>())
+
+  // apply order and iterate, new records pulled on each iteration.
+  for await (const user of query.orderBy(n => n.name).select(n => n.name)) {
+
+    console.log(user)
+  }
+
+})();
 }

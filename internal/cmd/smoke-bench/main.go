@@ -49,6 +49,7 @@ var sections = []section{
 	{name: "wasm", run: runWasm},
 	{name: "rest-browser", run: runRESTBrowser},
 	{name: "rest-native", run: runRESTNative},
+	{name: "db-browser", run: runDBBrowser},
 }
 
 func main() {

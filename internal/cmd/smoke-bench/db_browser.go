@@ -1,0 +1,123 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/smokenet/smoke/internal/browser"
+)
+
+// The db-browser section: the npm package's Database against raw IndexedDB in the same Chromium page (db/bench.js),
+// and a query streamed over REST between two nodes of the page.
+const (
+	dbRecords       = 100000
+	dbReps          = 3
+	dbInsertTarget  = 0.9   // of raw records/s, at least
+	dbQueryTarget   = 0.8   // of raw records/s, at least
+	dbRemoteTarget  = 50000 // records/s
+	dbOriginalQuery = 240   // records/s, the original smoke (measured here)
+)
+
+type dbBrowserResult struct {
+	Insert, WhereCount struct{ Smoke, Raw []float64 }
+	Remote             []float64
+	Paused             struct {
+		BatchesDuring         int
+		HeapBefore, HeapAfter float64
+	}
+}
+
+func runDBBrowser(ctx context.Context, e *env) error {
+	dir, err := os.MkdirTemp("", "smoke-bench-db-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	e.progress("db-browser: building the npm package (npm/build.sh)")
+	if err := e.stageNPM(ctx, filepath.Join(dir, "pkg")); err != nil {
+		return err
+	}
+	if err := copyTo(filepath.Join(e.root, "internal/cmd/smoke-bench/db/bench.js"), filepath.Join(dir, "bench.js")); err != nil {
+		return err
+	}
+	page := `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module">
+import * as smoke from '/pkg/index.js'
+window.smoke = smoke
+await import('/bench.js')
+window.benchReady = true
+</script>
+`
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644); err != nil {
+		return err
+	}
+	url, stop, err := serveIsolated(dir)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	e.progress("db-browser: starting Chromium")
+	bctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	b, err := browser.Start(bctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	p, err := b.NewPage(bctx)
+	if err != nil {
+		return err
+	}
+	if err := p.Run(bctx, chromedp.Navigate(url+"/index.html")); err != nil {
+		return err
+	}
+	e.progress("db-browser: measuring (%d records, %d runs of each)", dbRecords, dbReps)
+	load := startLoad()
+	expr := fmt.Sprintf(`(async () => {
+  while (!window.benchReady) await new Promise((r) => setTimeout(r, 20))
+  return await window.dbBench({ records: %d, reps: %d })
+})()`, dbRecords, dbReps)
+	res, err := browser.Run(bctx, p, chromedp.Evaluate[dbBrowserResult](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return fmt.Errorf("the page failed: %w\nconsole:\n%s", err, joinLines(p.Console()))
+	}
+	perSec := func(ms float64) float64 { return dbRecords / (ms / 1000) }
+	rate := func(r float64) string { return thousands(r) + " rec/s" }
+
+	si, ri := perSec(median(res.Insert.Smoke)), perSec(median(res.Insert.Raw))
+	e.printRow(row{
+		section: "db", label: fmt.Sprintf("bulk insert, %s records", thousands(dbRecords)),
+		ours: rate(si), base: rate(ri), baseName: "raw-idb",
+		ratio: ratio(si, ri), target: fmt.Sprintf("≥ %.2f", dbInsertTarget), met: si >= dbInsertTarget*ri,
+	})
+	e.note("median of %d; smoke: db.insert × %d then await db.commit(); raw: put × %d in one relaxed transaction; ms per run: smoke %s, raw %s",
+		dbReps, dbRecords, dbRecords, spread(res.Insert.Smoke), spread(res.Insert.Raw))
+	sq, rq := perSec(median(res.WhereCount.Smoke)), perSec(median(res.WhereCount.Raw))
+	e.printRow(row{
+		section: "db", label: fmt.Sprintf("where + count over %s", thousands(dbRecords)),
+		ours: rate(sq), base: rate(rq), baseName: "raw-idb",
+		ratio: ratio(sq, rq), target: fmt.Sprintf("≥ %.2f", dbQueryTarget), met: sq >= dbQueryTarget*rq,
+	})
+	e.note("smoke: db.query(s).where(f).count(); raw: getAll(lowerBound(last), 1024) batches, one transaction each, f in plain JS; ms: smoke %s, raw %s",
+		spread(res.WhereCount.Smoke), spread(res.WhereCount.Raw))
+	rr := perSec(median(res.Remote))
+	e.printRow(row{
+		section: "db", label: "query streamed over REST",
+		ours: rate(rr), base: rate(dbOriginalQuery), baseName: "orig*",
+		ratio: ratio(rr, dbOriginalQuery), target: fmt.Sprintf("≥ %s rec/s", thousands(dbRemoteTarget)), met: rr >= dbRemoteTarget,
+	})
+	e.note("res.query(db.query(s)) → for await over response.query(), two nodes of one page, %s records; ms: %s; orig*: the original smoke, measured here",
+		thousands(dbRecords), spread(res.Remote))
+	e.note("a paused remote query (10 records read, then 2 s idle): the server read %d batches meanwhile; JS heap %.1f → %.1f MB",
+		res.Paused.BatchesDuring, res.Paused.HeapBefore/1e6, res.Paused.HeapAfter/1e6)
+	e.busyNote("db-browser", load)
+	return nil
+}
