@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -59,67 +60,74 @@ const overflowJS = `(() => {
 func TestSiteNetworkViewLayout(t *testing.T) {
 	t.Parallel()
 	root := serveSite(t)
-	b := browser.New(t)
-	for _, width := range []int{1000, 390} {
-		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			t.Parallel()
-			p := openTab(t, b, "about:blank")
-			if err := p.SetViewport(t.Context(), width, 800); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Navigate(t.Context(), root+"/network.html"); err != nil {
-				t.Fatal(err)
-			}
-			const wait = 3 * time.Minute
-			nodes := func(n int) string {
-				return fmt.Sprintf(`document.getElementById('summary').dataset.nodes === '%d' && document.querySelectorAll('#graph g.node').length === %d`, n, n)
-			}
-			tabWaitJS(t, p, wait, "the starting picture", nodes(3))
-			check := func(what string) {
-				t.Helper()
-				if pairs := tabEval[[]string](t, p, time.Minute, overlapsJS); len(pairs) > 0 {
-					t.Errorf("%s: %d overlaps, e.g. %s", what, len(pairs), strings.Join(pairs[:min(5, len(pairs))], "; "))
-				}
-				type overflow struct {
-					Over float64
-					Out  []string
-				}
-				if o := tabEval[overflow](t, p, time.Minute, overflowJS); o.Over > 0 || len(o.Out) > 0 {
-					t.Errorf("%s: the page is %.0f px wider than the %d px screen; sticking out: %q", what, o.Over, width, o.Out)
-				}
-				shot(t, p, fmt.Sprintf("%d-%s", width, strings.ReplaceAll(what, " ", "-")))
-			}
-
-			// A socket from 0.0.0.1 to itself: a loop on the node.
-			tabDo(t, p, `document.getElementById('from').value = '0.0.0.1'; document.getElementById('to').value = 'localhost';
-				document.getElementById('connect').requestSubmit()`)
-			tabWaitJS(t, p, wait, "the loopback socket drawn", `document.querySelector('#graph g.node[data-node="0.0.0.1"]')?.dataset.loopback === '1'
-				&& document.querySelector('#graph g.node[data-node="0.0.0.1"] g.loopback')?.dataset.sockets === '1'`)
-			check("3 nodes")
-
-			tabDo(t, p, `for (let i = 0; i < 27; i++) document.getElementById('add').click()`)
-			tabWaitJS(t, p, wait, "30 nodes", nodes(30))
-			check("30 nodes")
-
-			tabDo(t, p, `document.getElementById('join').click()`)
-			tabWaitJS(t, p, wait, "a node on the network hub", `document.querySelector('#graph g.node[data-hub="network"]')`)
-			if r := tabEval[float64](t, p, time.Minute, `(() => {
-				const c = (sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2] }
-				const centre = c('#graph g.node[data-node="0.0.0.1"] circle.body'), far = c('#graph g.node[data-node="0.0.0.16"] circle.body')
-				const net = c('#graph g.node[data-hub="network"] circle.body')
-				const mid = [(centre[0] + far[0]) / 2, (centre[1] + far[1]) / 2]
-				const ring = Math.hypot(centre[0] - mid[0], centre[1] - mid[1])
-				return Math.hypot(net[0] - mid[0], net[1] - mid[1]) / ring
-			})()`); r < 1.1 {
-				t.Errorf("the network hub's node is at %.2f times the page ring's radius from the centre, want it on a ring outside", r)
-			}
-			check("31 nodes")
-
-			tabDo(t, p, `for (let i = 0; i < 29; i++) document.getElementById('remove').click()`)
-			tabWaitJS(t, p, wait, "2 nodes", nodes(2))
-			check("2 nodes")
-		})
+	engines := []browser.Engine{browser.New(t), browser.NewFirefox(t, &browser.FirefoxOptions{Origins: []string{root}})}
+	for _, e := range engines {
+		for _, width := range []int{1000, 390} {
+			t.Run(fmt.Sprint(e.Name(), "/", width), func(t *testing.T) {
+				t.Parallel()
+				networkViewLayout(t, e, root, width)
+			})
+		}
 	}
+}
+
+// networkViewLayout is TestSiteNetworkViewLayout in one engine at one width.
+func networkViewLayout(t *testing.T, e browser.Engine, root string, width int) {
+	p := openTab(t, e, "about:blank")
+	if err := p.SetViewport(t.Context(), width, 800); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Navigate(t.Context(), root+"/network.html"); err != nil {
+		t.Fatal(err)
+	}
+	const wait = 3 * time.Minute
+	nodes := func(n int) string {
+		return fmt.Sprintf(`document.getElementById('summary').dataset.nodes === '%d' && document.querySelectorAll('#graph g.node').length === %d`, n, n)
+	}
+	tabWaitJS(t, p, wait, "the starting picture", nodes(3))
+	check := func(what string) {
+		t.Helper()
+		if pairs := tabEval[[]string](t, p, time.Minute, overlapsJS); len(pairs) > 0 {
+			t.Errorf("%s: %d overlaps, e.g. %s", what, len(pairs), strings.Join(pairs[:min(5, len(pairs))], "; "))
+		}
+		type overflow struct {
+			Over float64
+			Out  []string
+		}
+		if o := tabEval[overflow](t, p, time.Minute, overflowJS); o.Over > 0 || len(o.Out) > 0 {
+			t.Errorf("%s: the page is %.0f px wider than the %d px screen; sticking out: %q", what, o.Over, width, o.Out)
+		}
+		shot(t, p, fmt.Sprintf("%s-%d-%s", e.Name(), width, strings.ReplaceAll(what, " ", "-")))
+	}
+
+	// A socket from 0.0.0.1 to itself: a loop on the node.
+	tabDo(t, p, `document.getElementById('from').value = '0.0.0.1'; document.getElementById('to').value = 'localhost';
+		document.getElementById('connect').requestSubmit()`)
+	tabWaitJS(t, p, wait, "the loopback socket drawn", `document.querySelector('#graph g.node[data-node="0.0.0.1"]')?.dataset.loopback === '1'
+		&& document.querySelector('#graph g.node[data-node="0.0.0.1"] g.loopback')?.dataset.sockets === '1'`)
+	check("3 nodes")
+
+	tabDo(t, p, `for (let i = 0; i < 27; i++) document.getElementById('add').click()`)
+	tabWaitJS(t, p, wait, "30 nodes", nodes(30))
+	check("30 nodes")
+
+	tabDo(t, p, `document.getElementById('join').click()`)
+	tabWaitJS(t, p, wait, "a node on the network hub", `document.querySelector('#graph g.node[data-hub="network"]')`)
+	if r := tabEval[float64](t, p, time.Minute, `(() => {
+		const c = (sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2] }
+		const centre = c('#graph g.node[data-node="0.0.0.1"] circle.body'), far = c('#graph g.node[data-node="0.0.0.16"] circle.body')
+		const net = c('#graph g.node[data-hub="network"] circle.body')
+		const mid = [(centre[0] + far[0]) / 2, (centre[1] + far[1]) / 2]
+		const ring = Math.hypot(centre[0] - mid[0], centre[1] - mid[1])
+		return Math.hypot(net[0] - mid[0], net[1] - mid[1]) / ring
+	})()`); r < 1.1 {
+		t.Errorf("the network hub's node is at %.2f times the page ring's radius from the centre, want it on a ring outside", r)
+	}
+	check("31 nodes")
+
+	tabDo(t, p, `for (let i = 0; i < 29; i++) document.getElementById('remove').click()`)
+	tabWaitJS(t, p, wait, "2 nodes", nodes(2))
+	check("2 nodes")
 }
 
 // shot saves a screenshot of the page to $SMOKE_SHOTS/name.png, when that is set: a person can look at what the
@@ -135,7 +143,10 @@ func shot(t *testing.T, p browser.Tab, name string) {
 		"":       chromedp.FullScreenshot(100), // quality 100: PNG
 		"-graph": chromedp.Screenshot(chromedp.CSS("#graph-wrap")),
 	} {
-		b, err := browser.Run(t.Context(), page, action)
+		// A tab that is not in front may never paint the frame a screenshot waits for.
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		b, err := browser.Run(ctx, page, action)
+		cancel()
 		if err != nil {
 			t.Logf("screenshot %s: %v", name, err)
 			return
@@ -152,7 +163,8 @@ func TestSiteNetworkViewRows(t *testing.T) {
 	p := openTab(t, browser.New(t), root+"/network.html")
 	const wait = 3 * time.Minute
 	tabWaitJS(t, p, wait, "the starting picture", `document.querySelector('#sockets [data-socket="1"]')?.dataset.state === 'open'
-		&& document.getElementById('summary').dataset.peers === '1'`)
+		&& (d => d.nodes === '3' && d.peers === '1' && d.sockets === '2')(document.getElementById('summary').dataset)
+		&& document.querySelector('#graph g.peer')?.dataset.state === 'connected'`)
 	if got := tabEval[string](t, p, time.Minute, `document.getElementById('summary').textContent`); !strings.Contains(got, "· 1 peer connection (1 connected) ·") || !strings.HasPrefix(got, "3 nodes (3 run by this page)") {
 		t.Errorf("summary %q", got)
 	}
@@ -180,4 +192,46 @@ func TestSiteNetworkViewRows(t *testing.T) {
 		t.Error("the clear button is enabled with no closed row")
 	}
 	noProblems(t, p.Console())
+}
+
+// TestSitePhoneWidth loads every demo page on a phone's screen (390 CSS pixels wide) and checks that none scrolls
+// sideways once it shows what it does (for the REST page, with a response on show).
+func TestSitePhoneWidth(t *testing.T) {
+	t.Parallel()
+	root := serveSite(t)
+	b := browser.New(t)
+	for _, pg := range []struct{ name, ready, then string }{
+		{"index.html", `document.getElementById('status').textContent.startsWith('The hub is up')`, ""},
+		{"sockets.html", `document.getElementById('accepted').dataset.count === '3'`, ""},
+		{"chat.html", `document.getElementById('address').dataset.address !== ''`,
+			`document.getElementById('target').value = document.getElementById('address').dataset.address; document.getElementById('connect').requestSubmit()`},
+		{"network.html", `document.querySelector('#sockets [data-socket="1"]')?.dataset.state === 'open'`, ""},
+		{"rest.html", `!document.getElementById('send').disabled && document.getElementById('addresses-result').dataset.state === 'done'`,
+			`document.querySelector('#routes button[data-try="/"]').click()`},
+	} {
+		t.Run(pg.name, func(t *testing.T) {
+			t.Parallel()
+			p := openTab(t, b, "about:blank")
+			if err := p.SetViewport(t.Context(), 390, 800); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Navigate(t.Context(), root+"/"+pg.name); err != nil {
+				t.Fatal(err)
+			}
+			tabWaitJS(t, p, 3*time.Minute, "the page ready", pg.ready)
+			if pg.then != "" {
+				tabDo(t, p, pg.then)
+				time.Sleep(2 * time.Second) // what it shows next
+			}
+			type overflow struct {
+				Over float64
+				Out  []string
+			}
+			if o := tabEval[overflow](t, p, time.Minute, overflowJS); o.Over > 0 || len(o.Out) > 0 {
+				t.Errorf("the page is %.0f px wider than the 390 px screen; sticking out: %q", o.Over, o.Out)
+			}
+			shot(t, p, "phone-"+pg.name)
+			noProblems(t, p.Console())
+		})
+	}
 }

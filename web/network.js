@@ -246,9 +246,9 @@ function measureFont(svg) {
   charWidth = { big: probe('addr'), small: probe('small') }
 }
 
-/** The label of vertex v: its address (network addresses shortened; the title has it whole) and a line under it. */
+/** The label of vertex v: its whole address, and a line under it. */
 function labelOf(v) {
-  const addr = v.address.length > 10 ? `${v.address.slice(0, 8)}…` : v.address
+  const addr = v.address
   const sub = v.local ? `${v.ports.map((p) => `:${p}`).join(' ') || 'no ports'}` : 'remote'
   return { addr, sub, w: Math.max(addr.length * charWidth.big, sub.length * charWidth.small), h: 27 }
 }
