@@ -87,6 +87,8 @@ func networkViewLayout(t *testing.T, e browser.Engine, root string, width int) {
 	tabWaitJS(t, p, wait, "the starting picture", nodes(3))
 	check := func(what string) {
 		t.Helper()
+		// Nodes move to their places in an animation: measure where they come to rest.
+		tabWaitJS(t, p, wait, what+": the picture at rest", `document.getAnimations().length === 0`)
 		if pairs := tabEval[[]string](t, p, time.Minute, overlapsJS); len(pairs) > 0 {
 			t.Errorf("%s: %d overlaps, e.g. %s", what, len(pairs), strings.Join(pairs[:min(5, len(pairs))], "; "))
 		}

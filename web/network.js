@@ -343,15 +343,31 @@ function render(vertices, edges, width) {
   const wrap = document.getElementById('graph-wrap')
   if (grew && wrap.scrollWidth > wrap.clientWidth) wrap.scrollLeft = (wrap.scrollWidth - wrap.clientWidth) / 2
 
+  // Things move to their new places (CSS transitions from where they were drawn last); new nodes fade in.
+  const moves = [] // [element, property, from, to]
+  const move = (el, prop, key, to) => {
+    const from = lastDrawn.get(key)
+    el.style[prop] = from ?? to
+    if (from && from !== to) moves.push([el, prop, to])
+    nextDrawn.set(key, to)
+  }
+  const nextDrawn = new Map()
+
   const links = edges.map((e) => {
     const p = at.get(`${e.hub}|${e.a}`)
     const q = at.get(`${e.hub}|${e.b}`)
     const [mx, my] = [(p.x + q.x) / 2, (p.y + q.y) / 2]
+    const key = `peer|${e.hub}|${e.a}|${e.b}`
+    // The attribute draws the line where CSS d is not supported; the property, where it is, animates it.
+    const line = s('path', { class: 'link', d: `M ${p.x} ${p.y} L ${q.x} ${q.y}` })
+    move(line, 'd', `${key}|d`, `path("M ${p.x} ${p.y} L ${q.x} ${q.y}")`)
+    let badge = null
+    if (e.sockets > 0) {
+      badge = s('g', { class: 'badge' }, s('rect', { x: -10, y: -9, width: 20, height: 18, rx: 4 }), s('text', {}, String(e.sockets)))
+      move(badge, 'transform', `${key}|badge`, `translate(${mx}px, ${my}px)`)
+    }
     return s('g', { class: 'peer', 'data-peer': `${e.a} ${e.b}`, 'data-hub': e.hub, 'data-state': e.state, 'data-sockets': e.sockets },
-      s('title', {}, `${e.a} ⇄ ${e.b}: ${e.state}, ${plural(e.sockets, 'socket')}`),
-      s('line', { x1: p.x, y1: p.y, x2: q.x, y2: q.y }),
-      e.sockets > 0 ? s('rect', { x: mx - 10, y: my - 9, width: 20, height: 18, rx: 4 }) : null,
-      e.sockets > 0 ? s('text', { x: mx, y: my }, String(e.sockets)) : null)
+      s('title', {}, `${e.a} ⇄ ${e.b}: ${e.state}, ${plural(e.sockets, 'socket')}`), line, badge)
   })
   const circles = placed.map((p) => {
     const { v } = p
@@ -359,8 +375,9 @@ function render(vertices, edges, width) {
     // loop on the node's inner side, with how many there are. Each such socket has both its ends on the node.
     const loopback = v.local ? Math.max(0, Math.floor((v.sockets - v.peerSockets) / 2)) : 0
     const [lx, ly] = [-(NODE_R + 7) * p.cos, -(NODE_R + 7) * p.sin]
-    return s('g', {
-      class: 'node', transform: `translate(${p.x} ${p.y})`, 'data-node': v.address, 'data-hub': v.hub, 'data-local': v.local,
+    const key = `node|${v.hub}|${v.address}`
+    const g = s('g', {
+      class: lastDrawn.has(key) ? 'node' : 'node enter', 'data-node': v.address, 'data-hub': v.hub, 'data-local': v.local,
       'data-ports': v.local ? v.ports.join(' ') : null, 'data-sockets': v.local ? v.sockets : null,
       'data-loopback': v.local ? loopback : null,
     },
@@ -376,9 +393,19 @@ function render(vertices, edges, width) {
     s('g', { class: 'label' },
       s('text', { class: 'addr', x: p.box.x - p.x + p.box.w / 2, y: p.box.y - p.y + 8 }, v.label.addr),
       s('text', { class: 'small', x: p.box.x - p.x + p.box.w / 2, y: p.box.y - p.y + 21 }, v.label.sub)))
+    move(g, 'transform', key, `translate(${p.x}px, ${p.y}px)`)
+    return g
   })
   svg.replaceChildren(...links, ...circles)
+  lastDrawn = nextDrawn
+  if (moves.length > 0) {
+    svg.getBoundingClientRect() // the old places are drawn first: the transitions start from them
+    for (const [el, prop, to] of moves) el.style[prop] = to
+  }
 }
+
+/** Where each node, link and badge was drawn last: key → CSS value. */
+let lastDrawn = new Map()
 
 function drawTable() {
   const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
