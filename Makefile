@@ -8,7 +8,7 @@ WASM_ENV  := GOOS=js GOARCH=wasm
 OFFLINE   := GOPROXY=off GOFLAGS=-mod=readonly
 PORT      ?= 5000
 
-.PHONY: run site test check vet test-native test-js bench tools hub deps clean npm package
+.PHONY: run site test check vet test-native test-js bench tools hub deps clean npm package firefox-rig ensure-tools
 
 ## run: build what the demo site needs (smoke-hub, the package) and serve it (bin/site) on http://localhost:$(PORT)
 run: deps hub site
@@ -35,9 +35,13 @@ site: package
 	@echo "Staged the demo site in $(BIN)/site"
 
 ## test: the whole suite, inside a network namespace that has only loopback
-test: deps tools npm
-	./scripts/ensure-tools.sh
+# Everything that comes from a registry (Go modules, npm packages, Debian's browsers) is installed first, outside it.
+test: ensure-tools deps tools npm firefox-rig
 	./scripts/loopback.sh $(MAKE) --no-print-directory check
+
+## ensure-tools: install the system tools the suite needs (Chromium, Firefox ESR, Node.js, iproute2, util-linux)
+ensure-tools:
+	./scripts/ensure-tools.sh
 
 # check is the suite itself; `make test` runs it offline in the loopback namespace.
 check: vet test-native test-js
@@ -74,6 +78,13 @@ package:
 
 npm/node_modules/.package-lock.json: npm/package-lock.json
 	@if command -v npm >/dev/null; then cd npm && npm ci --no-audit --no-fund; else echo "npm not found: TypeScript not installed (the type test will skip)"; fi
+
+## firefox-rig: install the Firefox test rig's packages (puppeteer-core, from its lock file; it downloads no browser)
+FIREFOX_RIG := internal/browser/firefox
+firefox-rig: $(FIREFOX_RIG)/node_modules/.package-lock.json
+
+$(FIREFOX_RIG)/node_modules/.package-lock.json: $(FIREFOX_RIG)/package-lock.json
+	cd $(FIREFOX_RIG) && npm ci --no-audit --no-fund
 
 tools:
 	$(GO) build -o $(BIN)/ ./cmd/smoke-hub ./internal/cmd/wasmbrowser ./internal/cmd/smoke-bench

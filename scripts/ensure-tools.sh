@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Makes sure the system tools the test suite needs are installed:
-#   chromium   (Debian package chromium, /usr/bin/chromium, or the binary named by SMOKE_CHROMIUM) — browser tests;
+#   chromium    (Debian package chromium, /usr/bin/chromium, or the binary named by SMOKE_CHROMIUM) — browser tests;
+#   firefox-esr (Debian package firefox-esr, /usr/bin/firefox-esr, or the binary named by SMOKE_FIREFOX) — the same
+#               tests in Firefox, driven by internal/browser/firefox (puppeteer-core, which needs node and npm);
+#   node, npm   (Debian packages nodejs, npm) — the Firefox rig, the npm package's builds and type tests;
 #   ip, unshare (iproute2, util-linux) — the loopback-only network namespace the suite runs in;
-#   turnserver (coturn, optional) — the test of smoke-hub with an external TURN server, skipped without it.
+#   turnserver  (coturn, optional) — the test of smoke-hub with an external TURN server, skipped without it.
 # As root it installs what is missing through apt; otherwise it says what to install.
 set -euo pipefail
 chromium=${SMOKE_CHROMIUM:-/usr/bin/chromium}
+firefox=${SMOKE_FIREFOX:-/usr/bin/firefox-esr}
 missing=()
 [ -x "$chromium" ] || missing+=(chromium)
+[ -x "$firefox" ] || missing+=(firefox-esr)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v unshare >/dev/null || missing+=(util-linux)
 optional=()
@@ -31,4 +38,5 @@ fi
 echo "The test suite needs these Debian packages: ${missing[*]}. Install them with:" >&2
 echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
 [ -x "$chromium" ] || echo "(or point SMOKE_CHROMIUM at a Chromium binary)" >&2
+[ -x "$firefox" ] || echo "(or point SMOKE_FIREFOX at a Firefox binary)" >&2
 exit 1

@@ -3,7 +3,8 @@
 // The DOM carries what happened as data attributes:
 //   #host-address, #client-address   data-address (once the hub has given one)
 //   #registered                      data-hostname (once registered)
-//   #response                        data-state (idle | waiting | reading | done | error), data-status, data-bytes
+//   #response                        data-state (idle | waiting | reading | done | cancelled | error | invalid: a URL
+//                                    that is not for the hub, not sent), data-status, data-bytes
 //                                    (body bytes read), data-url (the URL requested)
 //   #response-body                   the body as text (or a summary of a binary body)
 //   #hostlog li                      data-method, data-url, data-from: the requests the host saw
@@ -115,13 +116,14 @@ export async function playground() {
   let hostAddress = null
   let controller = null
 
-  // The routes table, each with a button that fills in the form.
+  // The routes table, each with a button that fills in the form and sends the request (after cancelling one that
+  // is still under way).
   for (const [m, p, answers, [tryMethod, tryPath, tryBody]] of ROUTES) {
     const fill = () => {
       method.value = tryMethod
       path.value = tryPath
       body.value = tryBody ?? ''
-      path.focus()
+      if (hostAddress) run()
     }
     $('routes').tBodies[0].append(h('tr', {},
       h('td', { class: 'mono' }, `${m} ${p}`), h('td', {}, answers),
@@ -139,6 +141,22 @@ export async function playground() {
   async function request() {
     const verb = method.value
     const target = path.value.trim()
+    // A URL of another scheme (http, https, ws) is not a place on the hub: say so, and send nothing.
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(target)?.[1]
+    if (scheme && scheme.toLowerCase() !== 'rest') {
+      Object.assign(response.dataset, { state: 'invalid', status: '', bytes: '0', url: '' })
+      status.textContent = `${scheme}: URLs do not go over the hub`
+      elapsed.textContent = ''
+      $('url').textContent = `Use a path on the host (such as /time) or rest://address-or-hostname[:port]/path; ` +
+        `${target} is a web address, which a browser fetches with fetch().`
+      headers.replaceChildren()
+      shownBody.hidden = true
+      progress.hidden = true
+      received.textContent = ''
+      path.setCustomValidity('a path or a rest:// URL')
+      return
+    }
+    path.setCustomValidity('')
     const url = target.startsWith('rest://') ? target : `rest://${hostAddress}${target.startsWith('/') ? '' : '/'}${target}`
     const options = { method: verb }
     const text = body.value
@@ -223,9 +241,11 @@ export async function playground() {
       received.textContent = bytes >= MiB ? `${formatBytes(bytes)} at ${formatRate(bytes, performance.now() - start)}` : ''
       response.dataset.state = 'done'
     } catch (err) {
-      response.dataset.state = 'error'
-      status.textContent = describe(err)
-      elapsed.textContent = `after ${ms()}`
+      // Cancel is what the user asked for, not a failure.
+      const cancelled = controller?.signal.aborted
+      response.dataset.state = cancelled ? 'cancelled' : 'error'
+      status.textContent = cancelled ? 'Cancelled' : describe(err)
+      elapsed.textContent = cancelled ? `after ${ms()}${response.dataset.status ? `, ${formatBytes(Number(response.dataset.bytes))} of the body read` : ''}` : `after ${ms()}`
     } finally {
       controller = null
       send.disabled = false
@@ -233,10 +253,26 @@ export async function playground() {
     }
   }
 
+  // run sends the form's request; one still under way is cancelled first.
+  let running = null
+  let latest = 0
+  async function run() {
+    const me = ++latest
+    if (running) {
+      controller?.abort()
+      await running
+      if (me !== latest) return // a later click won
+    }
+    running = request()
+    await running
+    running = null
+  }
+
   $('request').addEventListener('submit', (e) => {
     e.preventDefault()
-    if (!send.disabled) request()
+    if (hostAddress) run()
   })
+  path.addEventListener('input', () => path.setCustomValidity(''))
   cancel.addEventListener('click', () => controller?.abort())
 
   $('register').addEventListener('submit', async (e) => {

@@ -1,4 +1,5 @@
-// Package browser is a hermetic headless-Chromium rig for tests.
+// Package browser is a hermetic headless-browser rig for tests: Chromium,
+// and Firefox for the tests that run in both engines.
 //
 // [Start] (or [New] in a test) launches Chromium through chromedp with a fixed
 // list of flags and a fresh profile directory. [Browser.NewPage] opens a tab
@@ -15,6 +16,26 @@
 // Chromium is $SMOKE_CHROMIUM, or /usr/bin/chromium. A missing browser is an
 // error, never a skip: a browser test that silently does not run proves
 // nothing.
+//
+// # Firefox
+//
+// [StartFirefox] (or [NewFirefox] in a test) launches Firefox ESR
+// ($SMOKE_FIREFOX, or /usr/bin/firefox-esr) with a fresh profile. chromedp
+// speaks only the DevTools protocol, so Firefox is driven over WebDriver BiDi
+// by a Node.js script, firefox/driver.mjs, with npm puppeteer-core (installed
+// by `make firefox-rig` from firefox/package-lock.json; it downloads no
+// browser). [FirefoxPage] has the methods that tests share with [Page]
+// through [Tab]: Navigate, Reload, Evaluate, SetViewport, Console and Close;
+// [Engine] opens a Tab in either browser.
+//
+// WebRTC in Firefox inside a namespace that has only lo needs what
+// [FirefoxOptions] explains: Firefox gathers no ICE candidates there unless
+// loopback candidates are allowed, host addresses are not hidden behind mDNS
+// names, and the page's exact origin holds a camera or microphone permission
+// (or the namespace has a default route through lo). The permission must
+// hold in every user context, and comes from a defaults file that Firefox
+// reads when it starts, so a test gives the origins of its servers to
+// StartFirefox.
 //
 // # Wasm
 //

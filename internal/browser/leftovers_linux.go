@@ -65,3 +65,10 @@ func processesNaming(dir string) []int {
 	}
 	return pids
 }
+
+// killGroup kills the process group that pid leads, if any is left.
+func killGroup(pid int) {
+	if pid > 0 {
+		syscall.Kill(-pid, syscall.SIGKILL)
+	}
+}

@@ -36,3 +36,32 @@ func New(t testing.TB) *Browser {
 	})
 	return b
 }
+
+// NewFirefox starts a [Firefox] for the test t and closes it when the test
+// ends. It fails the test, and does not skip it, if Firefox, Node.js or the
+// rig's packages are missing. When the test has failed, the cleanup logs the
+// console of each page that [Firefox.NewPage] opened.
+func NewFirefox(t testing.TB, opts *FirefoxOptions) *Firefox {
+	t.Helper()
+	f, err := StartFirefox(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		closeErr := f.Close()
+		if t.Failed() {
+			f.mu.Lock()
+			pages := f.all
+			f.mu.Unlock()
+			for _, p := range pages {
+				if c := p.Console(); len(c) > 0 {
+					t.Logf("console of Firefox page %d:\n%s", p.id, strings.Join(c, "\n"))
+				}
+			}
+		}
+		if closeErr != nil {
+			t.Error(closeErr)
+		}
+	})
+	return f
+}
