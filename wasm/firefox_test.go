@@ -2,8 +2,8 @@
 
 package main
 
-// The browser end-to-end suite in Firefox ESR: the original smoke README's socket and REST examples (the pages
-// TestSeedExamples and TestRESTSeedExamples run in Chromium), the socket and REST cases of testdata/api.js and
+// The browser end-to-end suite in Firefox ESR: the original smoke README's socket and REST examples (the pages that
+// examples_test.go and rest_test.go run in Chromium), the socket and REST cases of testdata/api.js and
 // testdata/rest.js, and the chat demo in two pages over smoke-hub. The checks are those of the Chromium tests.
 
 import (
@@ -16,9 +16,10 @@ import (
 	"github.com/smokenet/smoke/internal/browser"
 )
 
-// TestFirefoxSeedExamples is TestSeedExamples in Firefox: the original README's "Sockets and Loopback" example and
-// the node2 → node3 example of "Nodes", through the ESM entry and through the <script> build.
-func TestFirefoxSeedExamples(t *testing.T) {
+// TestFirefoxExamples runs in Firefox the original README's examples that examples_test.go runs in Chromium, with
+// the same checks: "Sockets and Loopback" and the node2 → node3 example of "Nodes", through the ESM entry and
+// through the <script> build.
+func TestFirefoxExamples(t *testing.T) {
 	t.Parallel()
 	r := newFirefoxRig(t)
 	for _, mode := range []string{"esm", "script"} {
@@ -76,9 +77,9 @@ func TestFirefoxSeedExamples(t *testing.T) {
 	}
 }
 
-// TestFirefoxRESTSeedExamples is TestRESTSeedExamples in Firefox: the original README's REST hello world and "Rest
-// Server and Addresses".
-func TestFirefoxRESTSeedExamples(t *testing.T) {
+// TestFirefoxRESTExamples runs in Firefox the original README's REST examples that rest_test.go runs in Chromium:
+// the hello world and "Rest Server and Addresses".
+func TestFirefoxRESTExamples(t *testing.T) {
 	t.Parallel()
 	r := newFirefoxRig(t)
 	for _, mode := range []string{"esm", "script"} {
