@@ -3,6 +3,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/smokenet/smoke/internal/browser"
 	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/pkg/hub"
+	"github.com/smokenet/smoke/pkg/node"
 )
 
 // exchangePage is a page whose node is on the smoke-hub named by ?hub=, registers the hostname ?name=, echoes every
@@ -95,13 +99,14 @@ func TestChromiumFirefoxHub(t *testing.T) {
 	hubURL := hubtest.Start(t)
 	s := getSite(t)
 	srv := browser.Serve(t, os.DirFS(s.dir), nil)
-	if err := os.WriteFile(filepath.Join(s.dir, "exchange.html"), []byte(exchangePage), 0o644); err != nil {
+	// A page file per test: tests run side by side, and one must not read a file that another is writing.
+	if err := os.WriteFile(filepath.Join(s.dir, "exchange-chromium-firefox.html"), []byte(exchangePage), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	chromium := browser.New(t)
 	firefox := browser.NewFirefox(t, &browser.FirefoxOptions{Origins: []string{srv.URL}})
 	page := func(e browser.Engine, name string) browser.Tab {
-		return openTab(t, e, fmt.Sprintf("%s/exchange.html?hub=%s&name=%s", srv.URL, url.QueryEscape(hubURL), name))
+		return openTab(t, e, fmt.Sprintf("%s/exchange-chromium-firefox.html?hub=%s&name=%s", srv.URL, url.QueryEscape(hubURL), name))
 	}
 	c, f := page(chromium, "chromium-page"), page(firefox, "firefox-page")
 	const wait = 3 * time.Minute
@@ -155,4 +160,93 @@ func TestChromiumFirefoxChat(t *testing.T) {
 	t.Parallel()
 	root := serveSite(t)
 	twoPageChat(t, browser.New(t), browser.NewFirefox(t, &browser.FirefoxOptions{Origins: []string{root}}), root)
+}
+
+// TestFirefoxNativeHub puts a Firefox page and a native Go node (pion WebRTC) on one smoke-hub: the page sends the
+// native node's echo server messages from 1 byte to 4 MiB, binary and text, and the native node sends the page's
+// echo server a 1 MiB binary message and a text message; everything must come back intact.
+func TestFirefoxNativeHub(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	hubURL := hubtest.Start(t)
+
+	n := node.New(&node.Options{Hub: hub.NewNetworkHub(hubURL, nil)})
+	defer n.Close()
+	l, err := n.Listen(7000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { // echo every message on every socket
+		for {
+			s, err := l.Accept(ctx)
+			if err != nil {
+				return
+			}
+			go func() {
+				for {
+					typ, b, err := s.Read(ctx)
+					if err != nil || s.Write(ctx, typ, b) != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	if err := n.Hub().Register(ctx, "native-node"); err != nil {
+		t.Fatal(err)
+	}
+
+	s := getSite(t)
+	srv := browser.Serve(t, os.DirFS(s.dir), nil)
+	if err := os.WriteFile(filepath.Join(s.dir, "exchange-native.html"), []byte(exchangePage), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := browser.NewFirefox(t, &browser.FirefoxOptions{Origins: []string{srv.URL}})
+	p := openTab(t, f, fmt.Sprintf("%s/exchange-native.html?hub=%s&name=firefox-page", srv.URL, url.QueryEscape(hubURL)))
+	const wait = 3 * time.Minute
+	tabEval[string](t, p, wait, `(async () => { while (!window.ready) await new Promise((r) => setTimeout(r, 20)); return await window.ready })()`)
+
+	type result struct {
+		Kind, GotKind string
+		Size          int
+		Same          bool
+	}
+	sizes := []int{1, 16 << 10, 64 << 10, 262145, 1 << 20, 4 << 20}
+	results := tabEval[[]result](t, p, wait, fmt.Sprintf(`exchange('native-node', %s)`, strings.ReplaceAll(fmt.Sprint(sizes), " ", ",")))
+	if len(results) != len(sizes)+1 {
+		t.Fatalf("Firefox → native: %d results, want %d", len(results), len(sizes)+1)
+	}
+	for _, r := range results {
+		if !r.Same || r.Kind != r.GotKind {
+			t.Errorf("Firefox → native: a %s message of %d bytes came back as %s, same bytes %v", r.Kind, r.Size, r.GotKind, r.Same)
+		}
+	}
+
+	// Native → Firefox.
+	sock, err := n.Dial(ctx, "firefox-page", 7000)
+	if err != nil {
+		t.Fatalf("native → Firefox: %v\nconsole:\n%s", err, strings.Join(p.Console(), "\n"))
+	}
+	defer sock.CloseNow()
+	big := make([]byte, 1<<20)
+	for i := range big {
+		big[i] = byte(i * 7 / 3)
+	}
+	for _, m := range []struct {
+		typ  node.MessageType
+		data []byte
+	}{{node.MessageBinary, big}, {node.MessageText, []byte(strings.Repeat("ä", 150000) + " end")}} {
+		if err := sock.Write(ctx, m.typ, m.data); err != nil {
+			t.Fatal(err)
+		}
+		typ, got, err := sock.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ != m.typ || !bytes.Equal(got, m.data) {
+			t.Errorf("native → Firefox: a message of type %v and %d bytes came back as type %v, %d bytes, equal %v", m.typ, len(m.data), typ, len(got), bytes.Equal(got, m.data))
+		}
+	}
+	noProblems(t, p.Console())
 }

@@ -2,9 +2,10 @@
 
 package main
 
-// The browser end-to-end suite in Firefox ESR: the original smoke README's socket and REST examples (the pages
-// TestSeedExamples and TestRESTSeedExamples run in Chromium), the socket and REST cases of testdata/api.js and
-// testdata/rest.js, and the chat demo in two pages over smoke-hub. The checks are those of the Chromium tests.
+// The browser end-to-end suite in Firefox ESR: the original smoke README's socket and REST examples (the pages that
+// examples_test.go and rest_test.go run in Chromium), the socket and REST cases of testdata/api.js and
+// testdata/rest.js, the chat demo in two pages over smoke-hub, and every demo page. The checks are those of the
+// Chromium tests.
 
 import (
 	"fmt"
@@ -16,9 +17,10 @@ import (
 	"github.com/smokenet/smoke/internal/browser"
 )
 
-// TestFirefoxSeedExamples is TestSeedExamples in Firefox: the original README's "Sockets and Loopback" example and
-// the node2 → node3 example of "Nodes", through the ESM entry and through the <script> build.
-func TestFirefoxSeedExamples(t *testing.T) {
+// TestFirefoxExamples runs in Firefox the original README's examples that examples_test.go runs in Chromium, with
+// the same checks: "Sockets and Loopback" and the node2 → node3 example of "Nodes", through the ESM entry and
+// through the <script> build.
+func TestFirefoxExamples(t *testing.T) {
 	t.Parallel()
 	r := newFirefoxRig(t)
 	for _, mode := range []string{"esm", "script"} {
@@ -76,9 +78,9 @@ func TestFirefoxSeedExamples(t *testing.T) {
 	}
 }
 
-// TestFirefoxRESTSeedExamples is TestRESTSeedExamples in Firefox: the original README's REST hello world and "Rest
-// Server and Addresses".
-func TestFirefoxRESTSeedExamples(t *testing.T) {
+// TestFirefoxRESTExamples runs in Firefox the original README's REST examples that rest_test.go runs in Chromium:
+// the hello world and "Rest Server and Addresses".
+func TestFirefoxRESTExamples(t *testing.T) {
 	t.Parallel()
 	r := newFirefoxRig(t)
 	for _, mode := range []string{"esm", "script"} {
@@ -190,4 +192,43 @@ func twoPageChat(t *testing.T, ea, eb browser.Engine, root string) {
 		`document.querySelector('`+conv(1)+`').dataset.state === 'closed' && document.querySelector('`+conv(2)+`').dataset.state === 'closed'`)
 	t.Logf("B's sockets saw close %v after page A's close began", time.Since(start).Round(time.Millisecond))
 	noProblems(t, bp.Console())
+}
+
+// TestFirefoxSitePages loads each demo page in Firefox through smoke-hub, as TestSitePages does in Chromium, and
+// waits until it shows what it does, with nothing on the console that should not be there.
+func TestFirefoxSitePages(t *testing.T) {
+	t.Parallel()
+	root := serveSite(t)
+	f := browser.NewFirefox(t, &browser.FirefoxOptions{Origins: []string{root}})
+	for _, pg := range []struct{ name, ready string }{
+		{"index.html", `document.getElementById('status').textContent.startsWith('The hub is up')`},
+		{"sockets.html", `['socket0', 'socket1', 'socket3'].every(s => document.querySelector('[data-socket=' + s + ']')?.dataset.state === 'open')
+			&& document.querySelector('[data-socket=socket2]')?.dataset.state === 'closed'
+			&& document.querySelector('[data-socket=socket2] .events').textContent.includes('ERR_PORT_NOT_LISTENING')
+			&& document.getElementById('accepted').dataset.count === '3'`},
+		{"chat.html", `document.getElementById('address').dataset.address !== '' && !document.querySelector('#connect button').disabled`},
+		{"network.html", `document.getElementById('summary').dataset.nodes === '3'
+			&& document.querySelector('#sockets [data-socket="1"]')?.dataset.state === 'open'
+			&& document.querySelector('#graph g.peer')?.dataset.state === 'connected'`},
+		{"rest.html", `document.getElementById('hello').textContent === 'hello world'
+			&& document.getElementById('addresses-content').textContent === '<h1>hello world</h1>'
+			&& !document.getElementById('send').disabled`},
+	} {
+		t.Run(pg.name, func(t *testing.T) {
+			t.Parallel()
+			p := openTab(t, f, root+"/"+pg.name)
+			tabWaitJS(t, p, 3*time.Minute, "the page working", pg.ready)
+			if pg.name == "rest.html" {
+				// The playground: a request to the host, streamed, and a big body with its progress.
+				tabDo(t, p, `document.querySelector('#routes button[data-try="/stream"]').click()`)
+				tabWaitJS(t, p, 3*time.Minute, "/stream", `(d => d.state === 'done' && d.status === '200')(document.getElementById('response').dataset)
+					&& document.getElementById('response-body').textContent.endsWith('done\n')`)
+				tabDo(t, p, `document.getElementById('method').value = 'GET'; document.getElementById('path').value = '/big?mib=4'; document.getElementById('send').click()`)
+				tabWaitJS(t, p, 3*time.Minute, "/big?mib=4", `(d => d.state === 'done' && d.bytes === '4194304')(document.getElementById('response').dataset)
+					&& document.getElementById('progress').value === 4194304`)
+			}
+			time.Sleep(time.Second) // an error that comes late would come now
+			noProblems(t, p.Console())
+		})
+	}
 }

@@ -196,12 +196,12 @@ func TestSiteNetworkViewRows(t *testing.T) {
 	noProblems(t, p.Console())
 }
 
-// TestSitePhoneWidth loads every demo page on a phone's screen (390 CSS pixels wide) and checks that none scrolls
-// sideways once it shows what it does (for the REST page, with a response on show).
+// TestSitePhoneWidth loads every demo page on a phone's screen (390 CSS pixels wide), in Chromium and in Firefox,
+// and checks that none scrolls sideways once it shows what it does (for the REST page, with a response on show).
 func TestSitePhoneWidth(t *testing.T) {
 	t.Parallel()
 	root := serveSite(t)
-	b := browser.New(t)
+	engines := []browser.Engine{browser.New(t), browser.NewFirefox(t, &browser.FirefoxOptions{Origins: []string{root}})}
 	for _, pg := range []struct{ name, ready, then string }{
 		{"index.html", `document.getElementById('status').textContent.startsWith('The hub is up')`, ""},
 		{"sockets.html", `document.getElementById('accepted').dataset.count === '3'`, ""},
@@ -211,29 +211,31 @@ func TestSitePhoneWidth(t *testing.T) {
 		{"rest.html", `!document.getElementById('send').disabled && document.getElementById('addresses-result').dataset.state === 'done'`,
 			`document.querySelector('#routes button[data-try="/"]').click()`},
 	} {
-		t.Run(pg.name, func(t *testing.T) {
-			t.Parallel()
-			p := openTab(t, b, "about:blank")
-			if err := p.SetViewport(t.Context(), 390, 800); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Navigate(t.Context(), root+"/"+pg.name); err != nil {
-				t.Fatal(err)
-			}
-			tabWaitJS(t, p, 3*time.Minute, "the page ready", pg.ready)
-			if pg.then != "" {
-				tabDo(t, p, pg.then)
-				time.Sleep(2 * time.Second) // what it shows next
-			}
-			type overflow struct {
-				Over float64
-				Out  []string
-			}
-			if o := tabEval[overflow](t, p, time.Minute, overflowJS); o.Over > 0 || len(o.Out) > 0 {
-				t.Errorf("the page is %.0f px wider than the 390 px screen; sticking out: %q", o.Over, o.Out)
-			}
-			shot(t, p, "phone-"+pg.name)
-			noProblems(t, p.Console())
-		})
+		for _, e := range engines {
+			t.Run(e.Name()+"/"+pg.name, func(t *testing.T) {
+				t.Parallel()
+				p := openTab(t, e, "about:blank")
+				if err := p.SetViewport(t.Context(), 390, 800); err != nil {
+					t.Fatal(err)
+				}
+				if err := p.Navigate(t.Context(), root+"/"+pg.name); err != nil {
+					t.Fatal(err)
+				}
+				tabWaitJS(t, p, 3*time.Minute, "the page ready", pg.ready)
+				if pg.then != "" {
+					tabDo(t, p, pg.then)
+					time.Sleep(2 * time.Second) // what it shows next
+				}
+				type overflow struct {
+					Over float64
+					Out  []string
+				}
+				if o := tabEval[overflow](t, p, time.Minute, overflowJS); o.Over > 0 || len(o.Out) > 0 {
+					t.Errorf("the page is %.0f px wider than the 390 px screen; sticking out: %q", o.Over, o.Out)
+				}
+				shot(t, p, "phone-"+e.Name()+"-"+pg.name)
+				noProblems(t, p.Console())
+			})
+		}
 	}
 }

@@ -153,10 +153,17 @@ lines.on('line', async (line) => {
 })
 lines.on('close', async () => {
   closing = true
+  // The Go side has gone (or closes the browser): a graceful close gets ten seconds, then Firefox is killed, so
+  // it never outlives the test that started it.
+  const kill = setTimeout(() => {
+    browser.process()?.kill('SIGKILL')
+    process.exit(0)
+  }, 10000)
   try {
     await browser.close()
   } catch {
-    // The Go side kills what is left.
+    browser.process()?.kill('SIGKILL')
   }
+  clearTimeout(kill)
   process.exit(0)
 })
