@@ -93,7 +93,8 @@
 // stops (the stream closes) ends the handler, res.query resolves false, and the query is no longer read.
 // response.query() reads a record stream (recordsRead, rest_records_js.go): each read takes the next record and
 // those that came in the same message, as one string, parsed in JavaScript as one array; leaving the for await
-// closes the stream. mediastream() on either side throws or rejects with ERR_NOT_AVAILABLE until media exists.
+// closes the stream; read as bytes instead (text(), body), a record stream is NDJSON. mediastream() on either side
+// throws or rejects with ERR_NOT_AVAILABLE until media exists.
 //
 // # Database
 //

@@ -367,6 +367,9 @@ Object.assign(cases, {
     }
     assert(second instanceof TypeError, `a second run of a response's query: ${second}`)
     assertEq(await (await b.rest.fetch(`${url}/evens`)).query().count(), 1500, 'count')
+    // A record stream read as bytes is NDJSON: a record a line.
+    const lines = (await (await b.rest.fetch(`${url}/evens`)).text()).split('\n')
+    assertEq([lines.length, lines[1], lines[1500]], [1501, '{"i":2}', ''], 'a record stream read with text()')
     assertEq(await (await b.rest.fetch(`${url}/evens`)).query().skip(10).first(), { i: 20 }, 'skip.first')
     // A query that throws on the server cuts the stream: the client's iteration fails, after what was sent.
     let got = 0
