@@ -5,19 +5,20 @@
 //
 // # Split between Go and JavaScript
 //
-// The public classes (Node, PageHub, NetworkHub, the socket server, Socket, and REST's in npm/src/rest.js) are thin
-// JavaScript classes in npm/src/core.js. They hold integer handles and call a small table of Go functions, the "native" object, that this
-// program hands to the loader once. Each native function is declared once, in natives_js.go: its name, its
-// parameters with their kinds, and the method that implements it; calls are checked against the declaration before
-// the method runs, and TestNatives checks the JavaScript's calls against it. Every handle, of any kind, lives in
-// one registry (registry_js.go). Doing the classes in JavaScript gives real classes (new, instanceof, private
-// fields, getters) that index.d.ts describes one to one, and a fixed set of Go functions that live as long as the
-// page: nothing per object, so no js.Func can leak. Everything that touches the network or waits lives here, in Go.
+// The public classes (Node, PageHub, NetworkHub, the socket server, Socket; REST's in npm/src/rest.js; Database and
+// Query in npm/src/db.js) are thin JavaScript classes in npm/src/core.js and beside it. They hold integer handles and
+// call a small table of Go functions, the "native" object, that this program hands to the loader once. Each native
+// function is declared once, in natives_js.go: its name, its parameters with their kinds, and the method that
+// implements it; calls are checked against the declaration before the method runs, and TestNatives checks the
+// JavaScript's calls against it. Every handle, of any kind, lives in one registry (registry_js.go). Doing the classes
+// in JavaScript gives real classes (new, instanceof, private fields, getters) that index.d.ts describes one to one, and
+// a fixed set of Go functions that live as long as the page: nothing per object, so no js.Func can leak. Everything
+// that touches the network or waits lives here, in Go.
 //
-// Hand-off: the loader puts a one-shot function on globalThis under a random name and passes that name as
-// os.Args[1]. main deletes the property and calls the function with the native object, then parks; the loader turns
-// the native object into the namespace { Node, PageHub, NetworkHub }. No other global is made by Smoke (Go's
-// wasm_exec.js defines its own: Go, and fs, process and path where the page has none).
+// Hand-off: the loader puts a one-shot function on globalThis under a random name and passes that name as os.Args[1].
+// main deletes the property and calls the function with the native object, then parks; the loader turns the native
+// object into the namespace { Node, PageHub, NetworkHub, Socket, SocketServer, Database }. No other global is made by
+// Smoke (Go's wasm_exec.js defines its own: Go, and fs, process and path where the page has none).
 //
 // # Rules kept here (DESIGN.md, decision 6)
 //
