@@ -180,8 +180,17 @@ const cases = {
     const again = new smoke.Database(name)
     assertEq(await again.count('users'), 1, 'another connection')
     await again.dispose()
+    await db.drop('users')
+    assertEq(await db.count('users'), 0, 'count after drop(store)')
+    db.insert('users', { key: db.key(), name: 'back' })
+    await db.commit()
+    assertEq(await db.count('users'), 1, 'a dropped store made again on first use')
     await db.dispose()
     await rejects(db.count('users'), 'ERR_DISPOSED', 'count after dispose')
+    await smoke.Database.drop(name)
+    const reopened = new smoke.Database(name)
+    assertEq(await reopened.count('users'), 0, 'a dropped database is empty')
+    await reopened.dispose()
     await smoke.Database.drop(name)
   },
 
