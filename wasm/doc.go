@@ -105,7 +105,8 @@
 // writes in one transaction: all or, rejecting, nothing. db.query(store) is a lazy Query written in JavaScript:
 // it reads the store in batches (dbBatch, one short transaction each, 64 records doubling to 1024), which cross as
 // the arrays IndexedDB made, and runs every predicate, key and projection in JavaScript over whole batches. A batch
-// is read only when the query is consumed that far, so take, first, any, all and elementAt stop early; count()
+// is read only when the query is consumed that far (from the third batch on, one batch ahead, so that IndexedDB reads
+// the next while the query works on this one), so take, first, any, all and elementAt stop early; count()
 // straight on a store asks IndexedDB.
 //
 // # Hubs
