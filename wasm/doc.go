@@ -101,8 +101,9 @@
 //
 // new Database(name) (npm/src/db.js) opens a pkg/idb Database in the background; every method waits for it. insert,
 // update and delete check the record's key at once (a TypeError, ERR_INVALID_RECORD) and stage it in JavaScript;
-// commit() hands everything staged to Go in one call (dbCommit), as arrays of the records themselves, which Go
-// writes in one transaction: all or, rejecting, nothing. db.query(store) is a lazy Query written in JavaScript:
+// commit() hands everything staged to Go in one call (dbCommit), as Maps from key to record (the records
+// themselves), which Go writes in one transaction with one Map.forEach(store.put, store) each: all or, rejecting,
+// nothing. db.query(store) is a lazy Query written in JavaScript:
 // it reads the store in batches (dbBatch, one short transaction each, 64 records doubling to 1024), which cross as
 // the arrays IndexedDB made, and runs every predicate, key and projection in JavaScript over whole batches. A batch
 // is read only when the query is consumed that far (from the third batch on, one batch ahead, so that IndexedDB reads
