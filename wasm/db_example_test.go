@@ -55,11 +55,11 @@ process.stdin.on('data', (d) => { src += d }).on('end', () => {
 	return string(out)
 }
 
-// TestDatabaseSeedExample runs the seed README's "Database and Network Query" example, verbatim apart from the
+// TestDatabaseReadmeExample runs the original smoke README's "Database and Network Query" example, verbatim apart from the
 // import line (testdata/examples/database.ts, TypeScript, its types erased by the TypeScript compiler), through the
 // ESM entry and the <script> build, each in a browser of its own (the example's database has a fixed name): it
 // writes five users to IndexedDB, serves a filtered query over REST, and the client orders and projects it.
-func TestDatabaseSeedExample(t *testing.T) {
+func TestDatabaseReadmeExample(t *testing.T) {
 	t.Parallel()
 	code := transpile(t)
 	for _, mode := range []string{"esm", "script"} {

@@ -5,19 +5,20 @@
 //
 // # Split between Go and JavaScript
 //
-// The public classes (Node, PageHub, NetworkHub, the socket server, Socket, and REST's in npm/src/rest.js) are thin
-// JavaScript classes in npm/src/core.js. They hold integer handles and call a small table of Go functions, the "native" object, that this
-// program hands to the loader once. Each native function is declared once, in natives_js.go: its name, its
-// parameters with their kinds, and the method that implements it; calls are checked against the declaration before
-// the method runs, and TestNatives checks the JavaScript's calls against it. Every handle, of any kind, lives in
-// one registry (registry_js.go). Doing the classes in JavaScript gives real classes (new, instanceof, private
-// fields, getters) that index.d.ts describes one to one, and a fixed set of Go functions that live as long as the
-// page: nothing per object, so no js.Func can leak. Everything that touches the network or waits lives here, in Go.
+// The public classes (Node, PageHub, NetworkHub, the socket server, Socket; REST's in npm/src/rest.js; Database and
+// Query in npm/src/db.js) are thin JavaScript classes in npm/src/core.js and beside it. They hold integer handles and
+// call a small table of Go functions, the "native" object, that this program hands to the loader once. Each native
+// function is declared once, in natives_js.go: its name, its parameters with their kinds, and the method that
+// implements it; calls are checked against the declaration before the method runs, and TestNatives checks the
+// JavaScript's calls against it. Every handle, of any kind, lives in one registry (registry_js.go). Doing the classes
+// in JavaScript gives real classes (new, instanceof, private fields, getters) that index.d.ts describes one to one, and
+// a fixed set of Go functions that live as long as the page: nothing per object, so no js.Func can leak. Everything
+// that touches the network or waits lives here, in Go.
 //
-// Hand-off: the loader puts a one-shot function on globalThis under a random name and passes that name as
-// os.Args[1]. main deletes the property and calls the function with the native object, then parks; the loader turns
-// the native object into the namespace { Node, PageHub, NetworkHub }. No other global is made by Smoke (Go's
-// wasm_exec.js defines its own: Go, and fs, process and path where the page has none).
+// Hand-off: the loader puts a one-shot function on globalThis under a random name and passes that name as os.Args[1].
+// main deletes the property and calls the function with the native object, then parks; the loader turns the native
+// object into the namespace { Node, PageHub, NetworkHub, Socket, SocketServer, Database }. No other global is made by
+// Smoke (Go's wasm_exec.js defines its own: Go, and fs, process and path where the page has none).
 //
 // # Rules kept here (DESIGN.md, decision 6)
 //
@@ -93,17 +94,20 @@
 // stops (the stream closes) ends the handler, res.query resolves false, and the query is no longer read.
 // response.query() reads a record stream (recordsRead, rest_records_js.go): each read takes the next record and
 // those that came in the same message, as one string, parsed in JavaScript as one array; leaving the for await
-// closes the stream. mediastream() on either side throws or rejects with ERR_NOT_AVAILABLE until media exists.
+// closes the stream; read as bytes instead (text(), body), a record stream is NDJSON. mediastream() on either side
+// throws or rejects with ERR_NOT_AVAILABLE until media exists.
 //
 // # Database
 //
 // new Database(name) (npm/src/db.js) opens a pkg/idb Database in the background; every method waits for it. insert,
 // update and delete check the record's key at once (a TypeError, ERR_INVALID_RECORD) and stage it in JavaScript;
-// commit() hands everything staged to Go in one call (dbCommit), as arrays of the records themselves, which Go
-// writes in one transaction: all or, rejecting, nothing. db.query(store) is a lazy Query written in JavaScript:
+// commit() hands everything staged to Go in one call (dbCommit), as Maps from key to record (the records
+// themselves), which Go writes in one transaction with one Map.forEach(store.put, store) each: all or, rejecting,
+// nothing. db.query(store) is a lazy Query written in JavaScript:
 // it reads the store in batches (dbBatch, one short transaction each, 64 records doubling to 1024), which cross as
 // the arrays IndexedDB made, and runs every predicate, key and projection in JavaScript over whole batches. A batch
-// is read only when the query is consumed that far, so take, first, any, all and elementAt stop early; count()
+// is read only when the query is consumed that far (from the third batch on, one batch ahead, so that IndexedDB reads
+// the next while the query works on this one), so take, first, any, all and elementAt stop early; count()
 // straight on a store asks IndexedDB.
 //
 // # Hubs

@@ -181,6 +181,9 @@ func (b *jsBody) cancel(err error) {
 func (r *registry) bodyRead(a args) (any, error) {
 	b, ok := lookup[*jsBody](r, a.int(0))
 	if !ok {
+		if s, ok := lookup[*jsRecords](r, a.int(0)); ok {
+			return s.readBytes(callbacksArg(a, 1)) // a record stream read as bytes: NDJSON
+		}
 		return js.Null(), nil // over: read to the end, or cancelled
 	}
 	cb := callbacksArg(a, 1)

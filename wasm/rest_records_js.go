@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall/js"
 
+	"github.com/smokenet/smoke/internal/jsx"
 	"github.com/smokenet/smoke/pkg/rest"
 )
 
@@ -74,6 +75,22 @@ func (r *registry) recordsRead(a args) (any, error) {
 		cb.ok(js.Null()) // over: read to the end, or cancelled
 		return nil, nil
 	}
+	return s.start(cb, func(recs string) js.Value { return js.ValueOf(recs) })
+}
+
+// readBytes is bodyRead for a record stream read as bytes (text(), a ReadableStream): NDJSON, each record a line.
+func (s *jsRecords) readBytes(cb *callbacks) (any, error) {
+	if cb == nil {
+		return nil, typeError("bodyRead needs resolve and reject")
+	}
+	return s.start(cb, func(recs string) js.Value {
+		b := make([]byte, 0, len(recs)+1)
+		return jsx.Uint8Array(append(append(b, recs...), '\n'))
+	})
+}
+
+// start reads the next records in a goroutine and settles cb with them, converted by value, or with null at the end.
+func (s *jsRecords) start(cb *callbacks, value func(string) js.Value) (any, error) {
 	s.mu.Lock()
 	if s.reading {
 		s.mu.Unlock()
@@ -98,7 +115,7 @@ func (r *registry) recordsRead(a args) (any, error) {
 			s.over()
 			cb.fail(s.errFor(err))
 		default:
-			cb.ok(js.ValueOf(recs))
+			cb.ok(value(recs))
 		}
 	}()
 	return nil, nil

@@ -100,13 +100,18 @@ export async function run() {
     }
   })
 
-  // The client: one query at a time; live repeats it every second.
+  // The client: one query at a time (asked while one runs, it runs again once that one is done, with the form as it
+  // is then); live repeats it every second.
   const results = $('results')
   results.dataset.state = 'idle'
   let running = false
+  let again = false
   const shown = new Set()
   const query = async () => {
-    if (running) return
+    if (running) {
+      again = true
+      return
+    }
     running = true
     const target = $('target').value.trim() || 'localhost'
     const role = $('filter').value
@@ -136,6 +141,10 @@ export async function run() {
       status.textContent = describe(err)
     } finally {
       running = false
+      if (again) {
+        again = false
+        query()
+      }
     }
   }
   $('query').addEventListener('submit', (e) => {

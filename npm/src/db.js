@@ -397,16 +397,31 @@ export function dbClasses(ctx) {
       storeName(store, 'query')
       const id = this.#id
       const reads = this.#reads
+      const read = (after, n) => {
+        reads.batches++
+        return native.dbBatch(id, store, after, n)
+      }
       return newQuery(async function* () {
         let after = ''
         let n = FIRST_BATCH
-        for (;;) {
-          const b = await native.dbBatch(id, store, after, n)
-          reads.batches++
-          yield b
-          if (b.length < n) return
-          after = b[b.length - 1].key
-          n = Math.min(n * 2, MAX_BATCH)
+        // From the third batch on, a long read: the next batch is asked for before this one is handed on, so that
+        // IndexedDB reads it while the query works on this one. Short reads (take, first) never read ahead.
+        let ahead = null
+        try {
+          for (let i = 0; ; i++) {
+            const b = await (ahead ?? read(after, n))
+            ahead = null
+            if (b.length < n) {
+              yield b
+              return
+            }
+            after = b[b.length - 1].key
+            n = Math.min(n * 2, MAX_BATCH)
+            if (i >= 2) ahead = read(after, n)
+            yield b
+          }
+        } finally {
+          ahead?.catch(() => {}) // read ahead, then not wanted: the query stopped
         }
       }, () => promised(() => native.dbCount(id, store)))
     }

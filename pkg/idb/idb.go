@@ -73,7 +73,8 @@ func (db *Database) Name() string { return db.name }
 
 // Insert stages adding record to store; the commit fails if the store holds its key already. record is a Go value
 // that marshals to a JSON object with a string key, or a syscall/js.Value: a record, a JavaScript array of
-// records, or a Map from key to record (which the commit writes with one call into JavaScript).
+// records, or a Map from key to record (which the commit writes with one call into JavaScript; each record's key
+// property must be its key in the Map).
 func (db *Database) Insert(store string, record any) error { return db.stage(opInsert, store, record) }
 
 // Update stages putting record in store, adding it or replacing the record with its key. record is as for Insert.

@@ -355,3 +355,38 @@ func TestUpgradeBlocked(t *testing.T) {
 		t.Fatalf("Count(a): %d, %v", n, err)
 	}
 }
+
+// TestStageMany stages records as a JavaScript array and as a Map from key to record (how the JS face stages a
+// batch), each written in the same commit.
+func TestStageMany(t *testing.T) {
+	db, _ := open(t, nil)
+	c := ctx(t)
+	var keys []string
+	arr := js.Global().Get("Array").New()
+	m := js.Global().Get("Map").New()
+	for i := range 6 {
+		k := Key()
+		keys = append(keys, k)
+		rec, err := jsx.ValueOf(map[string]any{"key": k, "name": fmt.Sprintf("r%d", i)})
+		must(t, err)
+		if i < 3 {
+			arr.Call("push", rec)
+		} else {
+			m.Call("set", k, rec)
+		}
+	}
+	must(t, db.Insert("s", arr))
+	must(t, db.Update("s", m))
+	if n := db.Staged(); n != 6 {
+		t.Fatalf("Staged() = %d, want 6", n)
+	}
+	must(t, db.Commit(c))
+	got, err := db.Keys(c, "s")
+	must(t, err)
+	if strings.Join(got, ",") != strings.Join(keys, ",") {
+		t.Fatalf("keys %v, want %v", got, keys)
+	}
+	if got := strings.Join(names(t, db, "s"), ","); got != "r0,r1,r2,r3,r4,r5" {
+		t.Fatalf("records: %s", got)
+	}
+}

@@ -304,7 +304,7 @@ function misuse(node: Node, socket: Socket): void {
   void wrong
 }
 
-// The seed README's "Database and Network Query" example, verbatim apart from the import line (at the top).
+// The original smoke README's "Database and Network Query" example, verbatim apart from the import line (at the top).
 {
 // creates a IDB database with this name.
 const db = new Database('users')
