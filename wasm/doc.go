@@ -1,5 +1,5 @@
 // Command wasm is the JavaScript face of Smoke: built with GOOS=js GOARCH=wasm into npm/dist/smoke.wasm, it gives
-// the npm package (npm/) the Go-backed half of the seed README's JavaScript API.
+// the npm package (npm/) the Go-backed half of the original smoke README's JavaScript API.
 //
 //	GOOS=js GOARCH=wasm go build -o npm/dist/smoke.wasm ./wasm   (make npm does this, and the rest of the package)
 //
@@ -20,7 +20,7 @@
 // object into the namespace { Node, PageHub, NetworkHub, Socket, SocketServer, Database }. No other global is made by
 // Smoke (Go's wasm_exec.js defines its own: Go, and fs, process and path where the page has none).
 //
-// # Rules kept here (DESIGN.md, decision 6)
+// # Rules kept here (docs/ARCHITECTURE.md, decision 6)
 //
 //   - A native function never blocks: one that waits returns a Promise (jsx.Promise) and does its work in a
 //     goroutine. Node.Listen, which only takes a lock, is called synchronously so that listen() can throw

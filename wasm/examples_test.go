@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// examplePage is a page that runs a seed README example (testdata/examples/NAME.js, verbatim apart from the
+// examplePage is a page that runs an example of the original smoke README (testdata/examples/NAME.js, verbatim apart from the
 // import line), then NAME.watch.js, which only reports the example's socket events on the console. mode "esm"
 // imports the package's ESM entry; "script" includes dist/smoke.js and waits for Smoke.ready.
 func examplePage(t *testing.T, mode, name string) string {
@@ -36,9 +36,9 @@ func examplePage(t *testing.T, mode, name string) string {
 	return ""
 }
 
-// TestSeedExamples runs the seed README's "Sockets and Loopback" example and the node2 → node3 example of
+// TestOriginalExamples runs the original smoke README's "Sockets and Loopback" example and the node2 → node3 example of
 // "Nodes", verbatim apart from the import line, through the ESM entry and through the <script> build.
-func TestSeedExamples(t *testing.T) {
+func TestOriginalExamples(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	for _, mode := range []string{"esm", "script"} {

@@ -46,9 +46,9 @@ func restExamplePage(t *testing.T, mode, name string) string {
 	return page
 }
 
-// TestRESTSeedExamples runs the seed README's REST examples, verbatim apart from the import line: the hello world at
+// TestRESTOriginalExamples runs the original smoke README's REST examples, verbatim apart from the import line: the hello world at
 // its top, and "Rest Server and Addresses" (with the call its code lacks added; see the testdata file).
-func TestRESTSeedExamples(t *testing.T) {
+func TestRESTOriginalExamples(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	for _, mode := range []string{"esm", "script"} {

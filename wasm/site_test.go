@@ -148,7 +148,7 @@ func TestSitePages(t *testing.T) {
 			&& !document.querySelector('#connect button').disabled`, "an address from the hub", nil},
 		{"network.html", `document.getElementById('summary').dataset.nodes === '3'
 			&& document.querySelector('#sockets [data-socket="1"]')?.dataset.state === 'open'`, "three nodes and a socket", nil},
-		// The seed's two REST examples show what they fetched (hello world; the host's page by its address, as
+		// The original smoke README's two REST examples show what they fetched (hello world; the host's page by its address, as
 		// text/html), and the playground's nodes have their addresses; then the playground takes a few requests.
 		{"rest.html", `document.getElementById('hello-result').dataset.state === 'done'
 			&& document.getElementById('hello').textContent === 'hello world'

@@ -493,7 +493,7 @@ func callback(fn js.Value, what string, args ...any) {
 }
 
 // guard, deferred first in each goroutine of the JS face, recovers a panic, which would otherwise end the whole
-// module (DESIGN.md, decision 6), and reports it on console.error with the Go stack. What the goroutine served
+// module (docs/ARCHITECTURE.md, decision 6), and reports it on console.error with the Go stack. What the goroutine served
 // (a socket, a port) is left where it was; the rest of the page goes on.
 func guard(what string) {
 	if r := recover(); r != nil {

@@ -11,7 +11,7 @@ import (
 
 // TestTypes compiles testdata/usage.ts and testdata/script-usage.ts with tsc --noEmit (strict) against the
 // package's types, resolved through node_modules/@smokenet/smoke and package.json "exports" as in a user's
-// project. usage.ts holds the seed examples verbatim and every part of the API; its @ts-expect-error lines must
+// project. usage.ts holds the original smoke README's examples verbatim and every part of the API; its @ts-expect-error lines must
 // fail to compile. TypeScript is npm/'s devDependency, installed by make npm.
 func TestTypes(t *testing.T) {
 	t.Parallel()

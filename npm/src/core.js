@@ -1,4 +1,4 @@
-// Smoke in the browser: the JavaScript classes of the API (the seed README's), over the Go-backed "native" object
+// Smoke in the browser: the JavaScript classes of the API (the original smoke README's), over the Go-backed "native" object
 // that smoke.wasm hands over (see wasm/doc.go in the Go module). The classes are thin on purpose: they check
 // arguments, hold handles and shape results; everything that touches the network or waits runs in Go.
 //

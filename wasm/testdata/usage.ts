@@ -8,7 +8,7 @@ import type {
 } from '@smokenet/smoke'
 import smoke from '@smokenet/smoke'
 
-// The seed README's examples, verbatim apart from the import line above.
+// The original smoke README's examples, verbatim apart from the import line above.
 {
   const node0 = new Node() // 0.0.0.1
 
@@ -74,7 +74,7 @@ async function seedHello() {
 {
   // Server
 
-  // The seed wraps its example as `(async () => { ... }, 1000)`, a comma expression that never calls the function
+  // The original smoke README wraps its example as `(async () => { ... }, 1000)`, a comma expression that never calls the function
   // (a setTimeout that lost its name); strict TypeScript rejects the unused left side. Verbatim below all the same.
   // @ts-expect-error TS2695: left side of comma operator is unused
   (async () => {

@@ -1,6 +1,6 @@
 // Server
 
-// The seed writes `(async () => { ... }, 1000)`: a comma expression that never calls the function (a setTimeout
+// The original smoke README writes `(async () => { ... }, 1000)`: a comma expression that never calls the function (a setTimeout
 // that lost its name, by the 1000). Here the call is added, as `setTimeout(` before it; nothing else changes.
 setTimeout(async () => {
   
