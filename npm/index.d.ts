@@ -23,6 +23,8 @@ export interface SmokeError extends Error {
     | 'ERR_INVALID_HOSTNAME'
     | 'ERR_TOO_MANY_HOSTNAMES'
     | 'ERR_HUB_DISCONNECTED'
+    | 'ERR_HUB_IN_USE'
+    | 'ERR_INVALID_URL'
     | 'ERR_INVALID_CLOSE_CODE'
     | 'ERR_INVALID_CLOSE_REASON'
     | 'ERR_CLOSED'

@@ -76,6 +76,8 @@ var codes = []struct {
 	{hub.ErrInvalidHostname, "ERR_INVALID_HOSTNAME"},
 	{hub.ErrTooManyHostnames, "ERR_TOO_MANY_HOSTNAMES"},
 	{hub.ErrDisconnected, "ERR_HUB_DISCONNECTED"},
+	{hub.ErrInvalidURL, "ERR_INVALID_URL"},
+	{node.ErrHubInUse, "ERR_HUB_IN_USE"},
 	{hub.ErrUnknownAddress, "ERR_PEER_UNREACHABLE"},
 	{context.DeadlineExceeded, "ERR_TIMEOUT"},
 	{net.ErrClosed, "ERR_CLOSED"},
