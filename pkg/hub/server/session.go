@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/smokenet/smoke/pkg/hub/server/internal/ws"
 )
 
 // maxHostnames is how many hostnames one node may hold (PROTOCOL.md).
@@ -62,7 +62,7 @@ func (s *session) takeover(c *conn, secret *[secretBytes]byte) bool {
 }
 
 // closeReplaced is the close code of a connection whose session a newer connection resumed (PROTOCOL.md).
-const closeReplaced websocket.StatusCode = 4409
+const closeReplaced ws.StatusCode = 4409
 
 // ready marks c, whose binding has been written, as the connection to write to, and starts writing anything queued.
 // It reports false if c is no longer attached (another connection resumed the session, or it ended).
@@ -138,11 +138,12 @@ func (s *session) startWriterLocked() {
 }
 
 // drain writes queued messages to the attached connection until the queue is empty or there is no usable
-// connection. A message leaves the queue only once written, so one that a broken connection failed to take is
-// written again after a resume (see PROTOCOL.md on what a resume recovers).
+// connection, everything queued at once (up to maxBatch messages) in one writev. Messages leave the queue only once
+// written, so those that a broken connection failed to take are written again after a resume (see PROTOCOL.md on
+// what a resume recovers).
 func (s *session) drain() {
 	defer s.srv.wg.Done()
-	var c *conn // the connection whose write deadline this goroutine set
+	var c *conn
 	defer func() {
 		if r := recover(); r != nil {
 			s.srv.logPanic(r, s.addr)
@@ -154,41 +155,44 @@ func (s *session) drain() {
 			}
 		}
 	}()
+	var (
+		batch [maxBatch][]byte
+		hdrs  [maxBatch * 10]byte
+		bufs  [2 * maxBatch][]byte
+	)
 	for {
 		s.mu.Lock()
-		next := s.c
-		if s.ended || len(s.q) == 0 || next == nil || !next.ready.Load() || next.closing() {
+		c = s.c
+		if s.ended || len(s.q) == 0 || c == nil || !c.ready.Load() || c.closing() {
 			s.writing = false
 			s.mu.Unlock()
-			if c != nil {
-				c.lc.SetWriteDeadline(time.Time{})
-			}
 			return
 		}
-		b := s.q[0]
+		msgs := batch[:copy(batch[:], s.q)]
 		s.mu.Unlock()
 
-		if next != c {
-			if c != nil {
-				c.lc.SetWriteDeadline(time.Time{})
-			}
-			c = next
-		}
-		if err := c.write(b); err != nil {
+		if err := c.writeMessages(msgs, hdrs[:0], bufs[:0]); err != nil {
 			c.kill(kindDropped, "write failed: "+err.Error())
+			clear(msgs)
 			continue // the next round finds c closing, or a newer connection
 		}
 
 		s.mu.Lock()
-		if len(s.q) > 0 { // only drain pops, so the head is still b unless end emptied the queue
-			s.unqueueLocked(queueCost(b))
-			s.q[0] = nil
-			s.q = s.q[1:]
+		// Only drain pops, so the head is still msgs unless end emptied the queue.
+		if len(s.q) >= len(msgs) {
+			var cost int64
+			for i, b := range msgs {
+				cost += queueCost(b)
+				s.q[i] = nil
+			}
+			s.unqueueLocked(cost)
+			s.q = s.q[len(msgs):]
 			if len(s.q) == 0 {
 				s.q = nil
 			}
 		}
 		s.mu.Unlock()
+		clear(msgs)
 	}
 }
 

@@ -1,0 +1,155 @@
+//go:build linux
+
+package server
+
+import (
+	"errors"
+	"io"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// poller tells which hub connections have bytes to read: one epoll instance and one goroutine per Server, instead
+// of a goroutine per connection waiting in a read (lean.go). Registration is edge-triggered: an event means new
+// bytes arrived since the last read found the socket drained; the work token (read.go) makes sure a connection
+// woken while its read side runs goes round once more.
+type poller struct {
+	epfd int
+	efd  int // an eventfd that wakes the poller's goroutine to stop
+
+	mu    sync.Mutex
+	conns map[int32]*conn // by file descriptor
+}
+
+func newPoller() (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, efd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(efd)}); err != nil {
+		unix.Close(epfd)
+		unix.Close(efd)
+		return nil, err
+	}
+	return &poller{epfd: epfd, efd: efd, conns: make(map[int32]*conn)}, nil
+}
+
+// run waits for events until stop. One goroutine per Server.
+func (p *poller) run() {
+	events := make([]unix.EpollEvent, 256)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return
+		}
+		p.mu.Lock()
+		for i := range n {
+			fd := events[i].Fd
+			if fd == int32(p.efd) {
+				p.mu.Unlock()
+				return
+			}
+			if c := p.conns[fd]; c != nil {
+				c.wake()
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+func (p *poller) stop() {
+	var one = [8]byte{1}
+	unix.Write(p.efd, one[:])
+}
+
+// close releases the poller's descriptors, once its goroutine and every connection are done.
+func (p *poller) close() {
+	unix.Close(p.epfd)
+	unix.Close(p.efd)
+}
+
+// add watches c's socket. A stale event for a descriptor that was closed and reused wakes its new connection for
+// nothing: its read finds no bytes.
+func (p *poller) add(c *conn) bool {
+	fd := int32(-1)
+	if err := c.raw.Control(func(f uintptr) { fd = int32(f) }); err != nil || fd < 0 {
+		return false
+	}
+	p.mu.Lock()
+	p.conns[fd] = c
+	p.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: fd}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
+		p.mu.Lock()
+		delete(p.conns, fd)
+		p.mu.Unlock()
+		return false
+	}
+	c.fd = fd
+	return true
+}
+
+// remove stops watching c; it must run before c's socket is closed.
+func (p *poller) remove(c *conn) {
+	if c.fd < 0 {
+		return
+	}
+	unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(c.fd), nil)
+	p.mu.Lock()
+	if p.conns[c.fd] == c {
+		delete(p.conns, c.fd)
+	}
+	p.mu.Unlock()
+	c.fd = -1
+}
+
+// read reads without waiting: errWouldBlock when nothing has arrived. In blocking mode it waits.
+func (c *conn) read(p []byte) (int, error) {
+	if c.blocking {
+		return c.nc.Read(p)
+	}
+	r := rawReads.Get().(*rawRead)
+	r.p = p
+	err := c.raw.Read(r.fn)
+	n, rerr := r.n, r.err
+	r.p, r.err = nil, nil
+	rawReads.Put(r)
+	switch {
+	case err != nil:
+		return 0, err
+	case rerr == unix.EAGAIN:
+		return 0, errWouldBlock
+	case rerr != nil:
+		return 0, rerr
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// rawRead is a non-blocking read(2) for syscall.RawConn.Read, pooled so that a read allocates nothing and an idle
+// connection holds nothing.
+type rawRead struct {
+	p   []byte
+	n   int
+	err error
+	fn  func(uintptr) bool
+}
+
+var rawReads = sync.Pool{New: func() any {
+	r := new(rawRead)
+	r.fn = func(fd uintptr) bool {
+		r.n, r.err = unix.Read(int(fd), r.p)
+		return true // never wait: the poller says when to read again
+	}
+	return r
+}}
