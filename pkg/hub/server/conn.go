@@ -37,24 +37,22 @@ const (
 type conn struct {
 	srv  *Server
 	nc   net.Conn        // as net/http hijacked it (a gateConn under Serve)
-	wc   net.Conn        // what writes go to: the *net.TCPConn under nc when there is one, so net.Buffers use writev
-	raw  syscall.RawConn // of that TCP connection, for non-blocking reads; nil: a goroutine reads (blocking mode)
+	wc   net.Conn        // what writes go to: the *net.TCPConn under nc if there is one (net.Buffers use writev on it)
+	raw  syscall.RawConn // of that TCP connection, for non-blocking reads and writes; nil if there is none
 	sess *session        // set by bind before ready; then fixed
 
 	// Read side: the holder of the work token only.
-	dec       ws.Decoder
-	in        []byte      // bytes of a frame not yet complete; nil at a frame boundary
-	slow      *time.Timer // MessageTimeout of the message in progress; nil when none is
+	rd        *readState  // nil at a frame boundary outside a fragmented message, as idle connections are
 	cut       *time.Timer // cuts the connection if the peer does not answer the close frame in time
 	closeSent bool        // the server sent its close frame: reading goes on only to find the peer's
 	broken    bool        // the stream cannot be parsed any more: bytes are discarded until the peer hangs up
 	finished  bool
-	blocking  bool  // a goroutine of its own reads (no poller for this connection)
 	fd        int32 // registered with the poller; -1 when not
 	counted   bool  // in stats.nodes; set by ServeHTTP before serving starts
 
 	wmu sync.Mutex // serializes writes: the drain goroutine's, pongs, pings and close frames
 
+	blocking atomic.Bool                  // a goroutine of its own reads (no poller for this connection)
 	state    atomic.Int32                 // work token: 0 free, 1 taken, 2 taken and woken again since
 	dead     atomic.Pointer[error]        // set by abort: the token holder ends the connection with this error
 	timedOut atomic.Bool                  // slow fired
@@ -63,6 +61,13 @@ type conn struct {
 	ready    atomic.Bool                  // the binding was written; the session's writer may write
 	kind     atomic.Int32                 // closeKind; leaves kindNone once, to whoever closes the connection first
 	closeReq atomic.Pointer[closeRequest] // set by requestClose for the token holder
+}
+
+// readState is what the read side holds between reads while a frame or a fragmented message is incomplete.
+type readState struct {
+	dec  ws.Decoder
+	in   []byte      // bytes of a frame not yet complete
+	slow *time.Timer // MessageTimeout of the message in progress
 }
 
 type closeRequest struct {
@@ -206,12 +211,15 @@ func (c *conn) forward(m *wire.Message) {
 	}
 	from := c.sess.addr
 	b := wire.AppendForward(make([]byte, 0, forwardOverhead+len(from)+len(m.Data)), from, m.Data)
+	// Counted before push, which may write the message at once: whoever reads it may look at the counter next.
+	s.stats.forwarded.Add(1)
 	switch hit := dst.push(b, s.opts.QueueSize, true); hit {
 	case limitNone:
-		s.stats.forwarded.Add(1)
 	case limitShutdown:
+		s.stats.forwarded.Add(-1)
 		c.undeliverable(m.To, "unknown address")
 	default:
+		s.stats.forwarded.Add(-1)
 		s.stats.limit(hit)
 		c.undeliverable(m.To, "recipient busy")
 	}

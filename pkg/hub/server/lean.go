@@ -36,7 +36,7 @@ func (s *Server) watch(c *conn) {
 		go c.work()
 		return
 	}
-	c.blocking = true
+	c.blocking.Store(true)
 	go c.readBlocking()
 }
 

@@ -114,7 +114,7 @@ func (p *poller) remove(c *conn) {
 
 // read reads without waiting: errWouldBlock when nothing has arrived. In blocking mode it waits.
 func (c *conn) read(p []byte) (int, error) {
-	if c.blocking {
+	if c.blocking.Load() {
 		return c.nc.Read(p)
 	}
 	r := rawReads.Get().(*rawRead)
@@ -152,4 +152,67 @@ var rawReads = sync.Pool{New: func() any {
 		return true // never wait: the poller says when to read again
 	}
 	return r
+}}
+
+// tryWrite writes bufs (total bytes) as far as the socket takes them without waiting, and returns how many bytes
+// it wrote; errWouldBlock when another write is under way or the socket is full.
+func (c *conn) tryWrite(bufs [][]byte, total int) (int, error) {
+	if c.raw == nil || !c.wmu.TryLock() {
+		return 0, errWouldBlock
+	}
+	defer c.wmu.Unlock()
+	w := rawWrites.Get().(*rawWrite)
+	defer rawWrites.Put(w)
+	if total <= readChunk {
+		chunk := readChunks.Get().(*[readChunk]byte)
+		defer readChunks.Put(chunk)
+		k := 0
+		for _, p := range bufs {
+			k += copy(chunk[k:], p)
+		}
+		w.one[0] = chunk[:k]
+		w.bufs = w.one[:]
+	} else {
+		w.bufs = bufs
+	}
+	w.n, w.err = 0, nil
+	err := c.raw.Write(w.fn)
+	n, werr := w.n, w.err
+	w.bufs, w.one[0], w.err = nil, nil, nil
+	switch {
+	case err != nil:
+		return 0, err
+	case werr == unix.EAGAIN:
+		return 0, errWouldBlock
+	case werr != nil:
+		return 0, werr
+	case n < total:
+		return n, errWouldBlock
+	}
+	return n, nil
+}
+
+// rawWrite is a non-blocking writev(2) for syscall.RawConn.Write, pooled like rawRead.
+type rawWrite struct {
+	bufs [][]byte
+	one  [1][]byte
+	n    int
+	err  error
+	fn   func(uintptr) bool
+}
+
+var rawWrites = sync.Pool{New: func() any {
+	w := new(rawWrite)
+	w.fn = func(fd uintptr) bool {
+		if len(w.bufs) == 1 {
+			w.n, w.err = unix.Write(int(fd), w.bufs[0])
+		} else {
+			w.n, w.err = unix.Writev(int(fd), w.bufs)
+		}
+		if w.n < 0 {
+			w.n = 0
+		}
+		return true // never wait: what the socket does not take, a drain goroutine writes
+	}
+	return w
 }}

@@ -14,3 +14,5 @@ func (p *poller) add(c *conn) bool { return false }
 func (p *poller) remove(c *conn)   {}
 
 func (c *conn) read(p []byte) (int, error) { return c.nc.Read(p) }
+
+func (c *conn) tryWrite(bufs [][]byte, total int) (int, error) { return 0, errWouldBlock }

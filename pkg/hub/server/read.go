@@ -47,7 +47,7 @@ func (c *conn) wake() {
 
 // nudge wakes a blocking-mode reader out of its read.
 func (c *conn) nudge() {
-	if c.blocking {
+	if c.blocking.Load() {
 		c.nc.SetReadDeadline(aLongTimeAgo)
 	}
 }
@@ -95,15 +95,13 @@ func (c *conn) recoverPanic() {
 // finish ends the connection: it leaves the poller, and connEnded settles its session. Token holder only, once.
 func (c *conn) finish(err error) {
 	c.finished = true
-	if c.slow != nil {
-		c.slow.Stop()
-		c.slow = nil
+	if c.rd != nil && c.rd.slow != nil {
+		c.rd.slow.Stop()
 	}
+	c.rd = nil
 	if c.cut != nil {
 		c.cut.Stop()
 	}
-	c.in = nil
-	c.dec.Reset()
 	c.srv.unwatch(c)
 	c.srv.connEnded(c, err)
 	c.srv.wg.Done()
@@ -118,15 +116,21 @@ func (c *conn) step() error {
 	if req := c.closeReq.Load(); req != nil && !c.closeSent {
 		c.startClose(req.code, req.reason)
 	}
-	if c.timedOut.Load() && c.slow != nil && !c.closeSent {
+	if c.timedOut.Load() && c.rd != nil && c.rd.slow != nil && !c.closeSent {
 		c.kill(kindDropped, "message did not arrive in time")
 		return *c.dead.Load()
+	}
+	if c.rd != nil && len(c.rd.in) > 0 && len(c.rd.in) == cap(c.rd.in) {
+		// Bytes that came with the handshake (keep leaves room for the rest of a frame, so only these are full).
+		if err := c.process(c.rd.in); err != nil {
+			return err
+		}
 	}
 	for {
 		var chunk *[readChunk]byte
 		var p []byte
-		if c.in != nil {
-			p = c.in[len(c.in):cap(c.in)]
+		if c.rd != nil && c.rd.in != nil {
+			p = c.rd.in[len(c.rd.in):cap(c.rd.in)]
 		} else {
 			chunk = readChunks.Get().(*[readChunk]byte)
 			p = chunk[:]
@@ -138,7 +142,7 @@ func (c *conn) step() error {
 			if chunk != nil {
 				data = p[:n]
 			} else {
-				data = c.in[:len(c.in)+n]
+				data = c.rd.in[:len(c.rd.in)+n]
 			}
 			if perr := c.process(data); perr != nil {
 				err = perr
@@ -150,11 +154,11 @@ func (c *conn) step() error {
 		switch {
 		case err == errWouldBlock:
 			return nil
-		case errors.Is(err, os.ErrDeadlineExceeded) && c.blocking:
+		case errors.Is(err, os.ErrDeadlineExceeded) && c.blocking.Load():
 			return nil // a nudge: see to the flags
 		case err != nil:
 			return err
-		case c.blocking || n < len(p):
+		case c.blocking.Load() || n < len(p):
 			// Fewer bytes than asked for: the socket is drained (for a stream socket, epoll(7) says this is as
 			// good as a read failing with EAGAIN). A blocking reader goes back to see to the flags.
 			return nil
@@ -162,21 +166,28 @@ func (c *conn) step() error {
 	}
 }
 
-// process decodes and handles the frames in data, which holds c.in's bytes followed by those just read, and keeps
-// an incomplete frame at its end in c.in. Token holder only.
+// process decodes and handles the frames in data, which holds the bytes kept in c.rd.in followed by those just
+// read, and keeps an incomplete frame at its end. Token holder only.
 func (c *conn) process(data []byte) error {
 	if c.broken {
-		c.in = nil
+		c.rd = nil
 		return nil
+	}
+	var local ws.Decoder // the decoder of a connection at a message boundary, which holds nothing
+	dec := &local
+	if c.rd != nil {
+		dec = &c.rd.dec
+	} else {
+		local.MaxMessage = uint64(c.srv.opts.MaxMessageSize)
 	}
 	now := time.Now()
 	for len(data) > 0 {
-		f, n, need, err := c.dec.Next(data)
+		f, n, need, err := dec.Next(data)
 		if err != nil {
 			return c.badFrame(err)
 		}
 		if n == 0 {
-			c.keep(data, need)
+			c.keep(dec, data, need)
 			c.messageStarted()
 			return nil
 		}
@@ -184,35 +195,47 @@ func (c *conn) process(data []byte) error {
 		if err := c.frame(&f, now); err != nil {
 			return err
 		}
+		if c.broken {
+			return nil
+		}
 	}
-	c.in = nil
-	if c.dec.InMessage() {
+	if dec.InMessage() {
+		c.keep(dec, nil, 0)
 		c.messageStarted()
-	} else if c.slow != nil {
-		c.slow.Stop()
-		c.slow = nil
+	} else if c.rd != nil {
+		if c.rd.slow != nil {
+			c.rd.slow.Stop()
+		}
+		c.rd = nil
 		c.timedOut.Store(false)
 	}
 	return nil
 }
 
-// keep saves the start of an incomplete frame, in a buffer with room for need bytes.
-func (c *conn) keep(data []byte, need int) {
-	if c.in != nil && &data[0] == &c.in[0] && cap(c.in) >= need {
-		c.in = data // already in place
-		return
+// keep saves the decoder's state and the start of an incomplete frame (nil: none), in a buffer with room for need
+// bytes.
+func (c *conn) keep(dec *ws.Decoder, data []byte, need int) {
+	if c.rd == nil {
+		c.rd = &readState{dec: *dec}
 	}
-	buf := make([]byte, len(data), max(need, len(data)))
-	copy(buf, data)
-	c.in = buf
+	switch {
+	case len(data) == 0:
+		c.rd.in = nil
+	case c.rd.in != nil && &data[0] == &c.rd.in[0] && cap(c.rd.in) >= need:
+		c.rd.in = data // already in place
+	default:
+		buf := make([]byte, len(data), max(need, len(data)))
+		copy(buf, data)
+		c.rd.in = buf
+	}
 }
 
 // messageStarted starts the MessageTimeout of a message that began arriving: a peer cannot pin a buffer (or the
 // message's bytes) by sending half a message and stalling.
 func (c *conn) messageStarted() {
-	if c.slow == nil {
+	if c.rd.slow == nil {
 		c.timedOut.Store(false)
-		c.slow = time.AfterFunc(c.srv.opts.MessageTimeout, func() {
+		c.rd.slow = time.AfterFunc(c.srv.opts.MessageTimeout, func() {
 			c.timedOut.Store(true)
 			c.wake()
 		})
@@ -229,7 +252,6 @@ func (c *conn) badFrame(err error) error {
 		c.srv.stats.limit(limitMessageSize)
 	}
 	c.broken = true // the rest of the stream cannot be framed: wait for the peer to hang up
-	c.in = nil
 	if c.closeSent {
 		return errClosing
 	}
@@ -294,8 +316,11 @@ func (c *conn) closeBeforeServing(code ws.StatusCode, reason string) {
 	var d ws.Decoder
 	buf := readChunks.Get().(*[readChunk]byte)
 	defer readChunks.Put(buf)
-	have := copy(buf[:], c.in)
-	c.in = nil
+	var have int
+	if c.rd != nil {
+		have = copy(buf[:], c.rd.in)
+		c.rd = nil
+	}
 	for {
 		for {
 			f, n, _, err := d.Next(buf[:have])

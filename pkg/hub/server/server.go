@@ -147,9 +147,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n := brw.Reader.Buffered(); n > 0 {
 		// net/http read ahead: the start of the WebSocket stream. (Clients wait for the 101, so this is rare.)
 		b, _ := brw.Reader.Peek(n)
-		c.in = append([]byte(nil), b...)
+		c.rd = &readState{in: append([]byte(nil), b...)}
+		c.rd.dec.MaxMessage = uint64(s.opts.MaxMessageSize)
 	}
-	c.dec.MaxMessage = uint64(s.opts.MaxMessageSize)
 	nc.SetDeadline(time.Now().Add(s.opts.MessageTimeout))
 	if _, err := nc.Write(ws.AppendAccept(nil, r)); err != nil {
 		nc.Close()
