@@ -43,6 +43,7 @@ type conn struct {
 
 	// Read side: the holder of the work token only.
 	rd        *readState  // nil at a frame boundary outside a fragmented message, as idle connections are
+	fl        *flushList  // while process runs: the sessions to write to once the read is handled
 	cut       *time.Timer // cuts the connection if the peer does not answer the close frame in time
 	closeSent bool        // the server sent its close frame: reading goes on only to find the peer's
 	broken    bool        // the stream cannot be parsed any more: bytes are discarded until the peer hangs up
@@ -213,7 +214,7 @@ func (c *conn) forward(m *wire.Message) {
 	b := wire.AppendForward(make([]byte, 0, forwardOverhead+len(from)+len(m.Data)), from, m.Data)
 	// Counted before push, which may write the message at once: whoever reads it may look at the counter next.
 	s.stats.forwarded.Add(1)
-	switch hit := dst.push(b, s.opts.QueueSize, true); hit {
+	switch hit := dst.pushVia(b, s.opts.QueueSize, true, c.fl); hit {
 	case limitNone:
 	case limitShutdown:
 		s.stats.forwarded.Add(-1)
@@ -244,7 +245,7 @@ func (c *conn) reply(m *wire.Message) {
 		c.srv.log.Error("hub: encoding a reply", "address", c.addr(), "err", err)
 		return
 	}
-	c.sess.push(b, 2*c.srv.opts.QueueSize, false)
+	c.sess.pushVia(b, 2*c.srv.opts.QueueSize, false, c.fl)
 }
 
 func (c *conn) replyError(id uint64, code, format string, args ...any) {

@@ -85,6 +85,10 @@ func (c *conn) readBlocking() {
 func (c *conn) recoverPanic() {
 	if r := recover(); r != nil {
 		c.srv.logPanic(r, c.addr())
+		if fl := c.fl; fl != nil { // writers claimed for the read being handled: write, or they stay claimed
+			c.fl = nil
+			fl.flush()
+		}
 		c.kind.CompareAndSwap(int32(kindNone), int32(kindDropped))
 		if !c.finished {
 			c.finish(fmt.Errorf("panic: %v", r))
@@ -144,7 +148,12 @@ func (c *conn) step() error {
 			} else {
 				data = c.rd.in[:len(c.rd.in)+n]
 			}
-			if perr := c.process(data); perr != nil {
+			c.fl = flushLists.Get().(*flushList)
+			perr := c.process(data)
+			c.fl.flush()
+			flushLists.Put(c.fl)
+			c.fl = nil
+			if perr != nil {
 				err = perr
 			}
 		}

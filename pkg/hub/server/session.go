@@ -92,6 +92,12 @@ func queueCost(b []byte) int64 { return int64(len(b)) + queueOverhead }
 // one session are written in push order. It returns the limit hit, limitNone when b was queued, or limitShutdown
 // when the session ended.
 func (s *session) push(b []byte, limit int, budgets bool) limitID {
+	return s.pushVia(b, limit, budgets, nil)
+}
+
+// pushVia is push for a connection's read side, which collects the sessions it queued for in fl and writes to
+// them once it has handled everything one read brought (flush): several messages to one node go out in one write.
+func (s *session) pushVia(b []byte, limit int, budgets bool, fl *flushList) limitID {
 	srv := s.srv
 	cost := queueCost(b)
 	s.mu.Lock()
@@ -117,6 +123,10 @@ func (s *session) push(b []byte, limit int, budgets bool) limitID {
 	s.q = append(s.q, b)
 	s.qBytes += cost
 	if s.claimWriterLocked() {
+		if fl != nil {
+			fl.sess = append(fl.sess, s)
+			return limitNone
+		}
 		s.mu.Unlock()
 		s.write()
 		s.mu.Lock() // for the deferred Unlock
@@ -155,12 +165,28 @@ func (s *session) startWriterLocked() {
 // is all it takes when the node reads its socket; what the socket does not take then goes on in a drain
 // goroutine, which may wait. Idle sessions have no writer goroutine.
 func (s *session) write() {
-	var b batch
-	if s.writeOnce(&b, false) {
+	b := batches.Get().(*batch)
+	done := s.writeOnce(b, false)
+	batches.Put(b)
+	if done {
 		return
 	}
 	s.srv.wg.Add(1) // the caller is counted (see startWriterLocked)
 	go s.drain()
+}
+
+// flushList is the sessions a connection's read side claimed the writer role of while handling one read.
+type flushList struct{ sess []*session }
+
+var flushLists = sync.Pool{New: func() any { return &flushList{sess: make([]*session, 0, 16)} }}
+
+// flush writes to the sessions in fl and empties it.
+func (fl *flushList) flush() {
+	for i, s := range fl.sess {
+		fl.sess[i] = nil
+		s.write()
+	}
+	fl.sess = fl.sess[:0]
 }
 
 // drain writes queued messages to the attached connection until the queue is empty or there is no usable
@@ -181,8 +207,9 @@ func (s *session) drain() {
 			}
 		}
 	}()
-	var b batch
-	for !s.writeOnce(&b, true) {
+	b := batches.Get().(*batch)
+	defer batches.Put(b)
+	for !s.writeOnce(b, true) {
 	}
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"sync"
 	"time"
 
 	"github.com/smokenet/smoke/pkg/hub/server/internal/ws"
@@ -16,8 +17,9 @@ type batch struct {
 	msgs [maxBatch][]byte
 	hdrs [maxBatch * 10]byte
 	bufs [2 * maxBatch][]byte
-	n    int // messages
 }
+
+var batches = sync.Pool{New: func() any { return new(batch) }}
 
 // build fills b.bufs for msgs, skipping skip bytes, and returns the buffers and their total length.
 func (b *batch) build(msgs [][]byte, skip int) ([][]byte, int) {
@@ -90,7 +92,8 @@ func (c *conn) writeBlocking(bufs [][]byte, total int) error {
 
 // writeNow writes one message (the binding) at once.
 func (c *conn) writeNow(m []byte) error {
-	var b batch
+	b := batches.Get().(*batch)
+	defer batches.Put(b)
 	bufs, total := b.build([][]byte{m}, 0)
 	if err := c.writeBlocking(bufs, total); err != nil {
 		return err
