@@ -54,6 +54,7 @@ type conn struct {
 	wmu sync.Mutex // serializes writes: the drain goroutine's, pongs, pings and close frames
 
 	blocking atomic.Bool                  // a goroutine of its own reads (no poller for this connection)
+	hup      atomic.Bool                  // the poller saw the peer hang up: read until the end, not just a short read
 	state    atomic.Int32                 // work token: 0 free, 1 taken, 2 taken and woken again since
 	dead     atomic.Pointer[error]        // set by abort: the token holder ends the connection with this error
 	timedOut atomic.Bool                  // slow fired

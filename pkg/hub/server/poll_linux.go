@@ -59,6 +59,9 @@ func (p *poller) run() {
 				return
 			}
 			if c := p.conns[fd]; c != nil {
+				if events[i].Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+					c.hup.Store(true) // read on to the end: no new event will come for it
+				}
 				c.wake()
 			}
 		}

@@ -167,9 +167,10 @@ func (c *conn) step() error {
 			return nil // a nudge: see to the flags
 		case err != nil:
 			return err
-		case c.blocking.Load() || n < len(p):
+		case c.blocking.Load() || (n < len(p) && !c.hup.Load()):
 			// Fewer bytes than asked for: the socket is drained (for a stream socket, epoll(7) says this is as
-			// good as a read failing with EAGAIN). A blocking reader goes back to see to the flags.
+			// good as a read failing with EAGAIN), unless the peer hung up, whose end must be read too since no
+			// new event will say so. A blocking reader goes back to see to the flags.
 			return nil
 		}
 	}
