@@ -1,12 +1,15 @@
 // Package server is the smoke-hub signalling server: an http.Handler speaking the hub protocol
-// (../PROTOCOL.md, version 1) to nodes over WebSocket (github.com/coder/websocket).
+// (../PROTOCOL.md, version 1) to nodes over WebSocket (RFC 6455, framed by internal/ws; clients use
+// github.com/coder/websocket).
 //
 //	s := server.New(&server.Options{ICEServers: []hub.ICEServer{{URLs: []string{"stun:stun.example.org"}}}})
 //	defer s.Close()
 //	http.Handle("/", s)
 //
-// Native only: wasm code must not import it (it compiles for GOOS=js, but coder/websocket cannot accept
-// connections there). It logs through Options.Logger, unlike library packages, because it is a server.
+// Native only: wasm code must not import it (it compiles for GOOS=js so that `go vet` covers it, but a browser
+// cannot accept connections). On Linux an epoll instance tells which connections have bytes to read (lean.go);
+// elsewhere each connection has a goroutine waiting in a read. It logs through Options.Logger, unlike library
+// packages, because it is a server.
 //
 // # Sessions
 //
@@ -18,21 +21,22 @@
 //
 // # Cost of an idle node
 //
-// Measured in process with 2,000 idle nodes (TestIdleMemory; go test -run TestIdleMemory -v): about 5.9 KB of Go
-// heap and stack per node, the same after each node has sent a message. Of that: 2 KiB is the read goroutine's
-// stack and ~0.5 KB its runtime descriptor; ~1.4 KB is coder/websocket's Conn (with its four channel-based locks);
-// ~0.55 KB is the net.TCPConn; ~0.8 KB is this package's (session, conn, 16-byte buffers, map entries, and a rate
-// limiter once the node sent something). lean.go explains the tricks that got it there from 8.7 KB: the idle
-// goroutine waits in a shallow read instead of inside coder/websocket, hands over to a fresh goroutine once traffic
-// pauses for 50 ms (a grown stack never shrinks back to 2 KiB), and read and write buffers are pooled instead of per
-// connection. There are no timers or writer goroutines per idle node: one server-wide goroutine pings silent
-// connections, and a writer goroutine runs only while a node's queue is not empty.
+// Measured in process with 2,000 idle nodes (TestIdleMemory; go test -run TestIdleMemory -v): about 1.1 KB of Go
+// heap per node (it was 6.0 KB, measured the same way, with a goroutine and coder/websocket's Conn per node), no
+// goroutine and no stack. Of that: ~0.55 KB is the net package's TCPConn with its two addresses (what any Go server
+// pays), ~0.2 KB the conn, ~0.2 KB the session, the rest map entries and the address. In a separate process with
+// 19,900 idle nodes (make bench) smoke-hub's resident memory grows by 2.6 KB per node, Go's garbage collector's
+// headroom included, against 6.3 KB for peerjs-server in the same run; the kernel holds ~3.8 KB more per TCP
+// socket, which no process's RSS shows (../../../docs/hub-scale.md). lean.go explains how: no goroutine, buffer or
+// timer waits per idle connection; the poller says which sockets to read, shared buffers take the bytes, the
+// hub's own framing decodes them, and writes go out from the goroutine that queued them, per read handled. One
+// server-wide goroutine pings silent connections.
 //
 // # Hostile input
 //
 // Every violation closes only the offending connection, with the close code PROTOCOL.md gives, one log line, and
 // the end of its session. A message must finish arriving within Options.MessageTimeout once it began, so a peer
-// cannot pin read buffers by stalling mid-message. Per-connection goroutines recover from panics, log them and drop
+// cannot pin read buffers by stalling mid-message. The goroutines that serve a connection recover from panics, log them and drop
 // only that connection.
 //
 // # Limits

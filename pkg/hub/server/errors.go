@@ -18,4 +18,5 @@ var (
 	errTooMany         = errors.New("hub server: too many hostnames")
 	errTooManySessions = errors.New("hub server: too many sessions")
 	errClosing         = errors.New("hub server: connection closing")
+	errNoPoller        = errors.New("hub server: no poller on this system")
 )

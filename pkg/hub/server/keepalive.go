@@ -1,8 +1,9 @@
 package server
 
 import (
-	"context"
 	"time"
+
+	"github.com/smokenet/smoke/pkg/hub/server/internal/ws"
 )
 
 // maxConcurrentPings bounds the keepalive pings in flight. A ping to a dead peer waits out its timeout, so the
@@ -24,24 +25,38 @@ func (s *Server) keepalive() {
 	}
 	t := time.NewTicker(interval / 2)
 	defer t.Stop()
-	var silent []*conn
+	var silent []*conn // to ping, or to drop for not answering the last ping
 	for {
 		select {
 		case <-s.done:
 			return
 		case now := <-t.C:
 			cutoff := now.Add(-interval).UnixNano()
+			lateAt := now.Add(-interval / 2).UnixNano()
 			silent = silent[:0]
 			s.mu.RLock()
 			for c := range s.conns {
-				if c.ready.Load() && c.lastRead.Load() <= cutoff && !c.pinging.Load() {
-					silent = append(silent, c)
+				if !c.ready.Load() {
+					continue
+				}
+				last := c.lastRead.Load()
+				switch at := c.pingAt.Load(); {
+				case at != 0 && last >= at:
+					c.pingAt.CompareAndSwap(at, 0) // answered (or the peer sent something else)
+				case at != 0 && at <= lateAt:
+					silent = append(silent, c) // to drop
+				case at == 0 && last <= cutoff:
+					silent = append(silent, c) // to ping
 				}
 			}
 			s.mu.RUnlock()
 			for i, c := range silent {
 				silent[i] = nil
-				if c.closing() || !c.pinging.CompareAndSwap(false, true) {
+				if c.closing() {
+					continue
+				}
+				if c.pingAt.Load() != 0 {
+					c.kill(kindDropped, "no pong within "+(interval/2).String())
 					continue
 				}
 				select {
@@ -49,30 +64,21 @@ func (s *Server) keepalive() {
 				case <-s.done:
 					return
 				}
+				c.pingAt.Store(time.Now().UnixNano())
 				s.wg.Add(1) // counted goroutine: safe
-				go c.ping(interval / 2)
+				go c.ping()
 			}
 		}
 	}
 }
 
-// ping pings the peer and drops the connection if no pong comes within timeout.
-func (c *conn) ping(timeout time.Duration) {
+// ping writes a ping frame; keepalive checks for the answer later. A goroutine of its own, since a write to a peer
+// that reads nothing waits (up to MessageTimeout) and keepalive must not.
+func (c *conn) ping() {
 	s := c.srv
 	defer s.wg.Done()
-	defer func() {
-		<-s.pingSlots
-		c.pinging.Store(false)
-		if r := recover(); r != nil {
-			s.logPanic(r, c.addr())
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	err := c.ws.Ping(ctx)
-	cancel()
-	if err != nil {
-		c.kill(kindDropped, "no pong within "+timeout.String())
-		return
+	defer func() { <-s.pingSlots }()
+	if err := c.writeControl(ws.OpPing, nil); err != nil {
+		c.kill(kindDropped, "write failed: "+err.Error())
 	}
-	c.lastRead.Store(time.Now().UnixNano())
 }

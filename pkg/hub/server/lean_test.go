@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -40,97 +39,6 @@ func frame(fin bool, op byte, masked bool, payload []byte) []byte {
 		f = append(f, 9, 8, 7, 6) // the tracker does not unmask; any key will do
 	}
 	return append(f, payload...)
-}
-
-func TestFrameTracker(t *testing.T) {
-	const text, cont, ping, pong = 1, 0, 9, 10
-	tests := []struct {
-		name                            string
-		frames                          [][]byte
-		wantLastControl, wantFragmented bool
-	}{
-		{"empty text", [][]byte{frame(true, text, false, nil)}, false, false},
-		{"short text", [][]byte{frame(true, text, true, []byte("hello"))}, false, false},
-		{"16-bit length", [][]byte{frame(true, text, true, bytes.Repeat([]byte("x"), 300))}, false, false},
-		{"64-bit length", [][]byte{frame(true, text, false, bytes.Repeat([]byte("x"), 70000))}, false, false},
-		{"pong", [][]byte{frame(true, pong, true, []byte("1"))}, true, false},
-		{"empty ping", [][]byte{frame(true, ping, true, nil)}, true, false},
-		{"text then pong", [][]byte{frame(true, text, true, []byte("a")), frame(true, pong, true, []byte("12"))}, true, false},
-		{"pong then text", [][]byte{frame(true, pong, true, []byte("12")), frame(true, text, true, []byte("a"))}, false, false},
-		{"fragment", [][]byte{frame(false, text, true, []byte("a"))}, false, true},
-		{"ping inside a fragmented message", [][]byte{frame(false, text, true, []byte("a")), frame(true, ping, true, nil)}, true, true},
-		{"fragmented message completed", [][]byte{
-			frame(false, text, true, []byte("a")), frame(true, ping, true, nil),
-			frame(false, cont, true, []byte("b")), frame(true, cont, true, []byte("c")),
-		}, false, false},
-	}
-	for _, tt := range tests {
-		stream := bytes.Join(tt.frames, nil)
-		// Every way of cutting the stream in two, and byte by byte.
-		for cut := 0; cut <= len(stream); cut += max(1, len(stream)/200) {
-			var tr frameTracker
-			tr.feed(stream[:cut])
-			tr.feed(stream[cut:])
-			if !tr.atBoundary() || tr.lastControl != tt.wantLastControl || tr.fragmented != tt.wantFragmented {
-				t.Fatalf("%s, cut at %d: tracker %+v", tt.name, cut, tr)
-			}
-		}
-		var tr frameTracker
-		boundaries := 0
-		for i := range stream {
-			tr.feed(stream[i : i+1])
-			if tr.atBoundary() {
-				boundaries++
-			}
-		}
-		if boundaries != len(tt.frames) {
-			t.Errorf("%s: %d boundaries byte by byte, want %d", tt.name, boundaries, len(tt.frames))
-		}
-		if tt.wantLastControl && !tt.wantFragmented != tr.idleAfterControl() {
-			t.Errorf("%s: idleAfterControl %v", tt.name, tr.idleAfterControl())
-		}
-	}
-}
-
-// recordConn records the Writes it gets.
-type recordConn struct {
-	net.Conn
-	writes [][]byte
-}
-
-func (c *recordConn) Write(p []byte) (int, error) {
-	c.writes = append(c.writes, append([]byte(nil), p...))
-	return len(p), nil
-}
-
-func TestFrameWriter(t *testing.T) {
-	for _, size := range []int{0, 1, 10, 14, 100, 125, 126, 1000, readChunk - 20, readChunk, 70000} {
-		rc := &recordConn{}
-		w := &frameWriter{nc: rc}
-		f := frame(true, 1, false, bytes.Repeat([]byte("y"), size))
-		// As coder/websocket's 16-byte bufio.Writer delivers a frame: its buffer's worth, then the rest.
-		first := min(len(f), bufioSize)
-		w.Write(f[:first])
-		if first < len(f) {
-			w.Write(f[first:])
-		}
-		if got := bytes.Join(rc.writes, nil); !bytes.Equal(got, f) {
-			t.Fatalf("size %d: wrote %d bytes, want the %d of the frame", size, len(got), len(f))
-		}
-		if want := 1 + btoi(len(f) > readChunk); len(rc.writes) != want {
-			t.Errorf("size %d: %d writes, want %d", size, len(rc.writes), want)
-		}
-		if w.n != 0 || !w.t.atBoundary() {
-			t.Errorf("size %d: writer left holding %d bytes", size, w.n)
-		}
-	}
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // TestFragmentedWithPings sends fragmented messages with pings between the fragments, which is where the read
@@ -256,4 +164,45 @@ func TestGarbageFrames(t *testing.T) {
 		t.Errorf("b got %+v", m)
 	}
 	eventually(t, "only a and b to remain", func() bool { return ts.Stats().Connections == 2 })
+}
+
+// TestBlockingMode runs tests of the read side with every connection in blocking mode (a goroutine per connection
+// waiting in a read), which is how the hub serves where there is no epoll.
+func TestBlockingMode(t *testing.T) {
+	testNoPoller = true
+	defer func() { testNoPoller = false }()
+	for name, test := range map[string]func(*testing.T){
+		"Forward": TestForward, "ForwardOrder": TestForwardOrder, "Violations": TestViolations,
+		"RateLimit": TestRateLimit, "PingFlood": TestPingFlood, "PongFlood": TestPongFlood,
+		"FragmentedWithPings": TestFragmentedWithPings, "BigMessages": TestBigMessages,
+		"GarbageFrames": TestGarbageFrames, "AnnouncedOversize": TestAnnouncedOversize, "Takeover": TestTakeover,
+		"KeepAlive": TestKeepAlive, "Close": TestClose, "CloseSilentPeer": TestCloseSilentPeer,
+		"HostnameReleasedOnNormalClose": TestHostnameReleasedOnNormalClose, "SlowMessage": TestSlowMessage,
+	} {
+		t.Run(name, test)
+	}
+}
+
+// TestSlowMessage: a message that began arriving must be complete within MessageTimeout; the connection of a
+// peer that stalls mid-message is dropped (its session waits for a resume), and others carry on.
+func TestSlowMessage(t *testing.T) {
+	ts := newTestServer(t, &Options{MessageTimeout: 200 * time.Millisecond, Grace: time.Minute})
+	a := ts.dial(t, "")
+	nc := rawConn(t, ts.addr)
+	defer nc.Close()
+	if line, err := readUpgrade(nc); err != nil || !strings.Contains(line, "101") {
+		t.Fatalf("upgrade: %q %v", line, err)
+	}
+	eventually(t, "the raw client to bind", func() bool { return ts.Stats().Connections == 2 })
+	f := frame(true, 1, true, []byte(`{"type":"lookup","id":1,"hostname":"x"}`))
+	nc.Write(f[:len(f)-5]) // all but the last bytes, then nothing
+	start := time.Now()
+	eventually(t, "the stalled peer to be dropped", func() bool { return ts.Stats().Connections == 1 })
+	if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second {
+		t.Errorf("dropped after %v, MessageTimeout 200 ms", d)
+	}
+	if st := ts.Stats(); st.Sessions != 2 || st.Violations != 0 {
+		t.Errorf("stats %+v: want the stalled node's session waiting for a resume", st)
+	}
+	a.roundTrip(1)
 }

@@ -56,6 +56,9 @@ func settleGoroutines(want int, wait time.Duration) error {
 	}
 }
 
+// testNoPoller makes the test servers serve every connection in blocking mode, as on systems without epoll.
+var testNoPoller bool
+
 // testTimeout bounds every wait in these tests; nothing should come near it.
 const testTimeout = 5 * time.Second
 
@@ -86,6 +89,7 @@ func newTestServer(t testing.TB, opts *Options) *testServer {
 	}
 	s := New(opts)
 	s.closeWait = 300 * time.Millisecond
+	s.noPoller = testNoPoller
 	hs := httptest.NewServer(s) // listens on 127.0.0.1
 	t.Cleanup(func() {
 		hs.Close() // first: new requests are refused at the listener (hijacked connections are not tracked by it)
@@ -109,6 +113,7 @@ func newServedTestServer(t testing.TB, opts *Options, extra http.Handler) *testS
 	}
 	s := New(opts)
 	s.closeWait = 300 * time.Millisecond
+	s.noPoller = testNoPoller
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ type Options struct {
 	// Negative: no limit (a hub behind a reverse proxy sees every node come from the proxy's address).
 	MaxConnectionsPerIP int
 
-	// AllowedOrigins lists the origins (host patterns, see github.com/coder/websocket AcceptOptions.OriginPatterns)
+	// AllowedOrigins lists the origins (host patterns as path.Match takes them; see checkOrigin in origin.go)
 	// whose pages may connect; others get HTTP 403. The request's own host is always allowed. Empty allows any
 	// origin, which is what a public hub serving pages from anywhere wants.
 	AllowedOrigins []string

@@ -70,7 +70,7 @@ func (sc *stallClock) now(t time.Time) int64 {
 // hub's stalls (which may go above Burst, for the backlog). It belongs to a session, so a node that resumes after
 // being closed for its rate keeps an empty bucket. Made on the first message: idle nodes do without.
 type bucket struct {
-	mu     sync.Mutex // the read goroutines of an old and a new connection may overlap during a takeover
+	mu     sync.Mutex // the read sides of an old and a new connection may overlap during a takeover
 	tokens float64
 	last   int64 // monotonic nanoseconds of the last charge
 	stall  int64 // stallClock total already forgiven

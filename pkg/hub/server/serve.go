@@ -240,11 +240,16 @@ const refusalBody = "smoke-hub: too many connections; try again later\n"
 var refusal = []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n" +
 	"Content-Length: " + strconv.Itoa(len(refusalBody)) + "\r\nRetry-After: 5\r\nConnection: close\r\n\r\n" + refusalBody)
 
-// writeRefusal writes the 503 and then reads what the client sent until it closes: closing a socket with unread
-// bytes would reset the connection, and the client could lose the answer.
+// writeRefusal waits for the start of the client's request, writes the 503, and then reads what the client sent
+// until it closes: closing a socket with unread bytes would reset the connection, and the client could lose the
+// answer. An answer before the request would be unsolicited: Go's HTTP client, for one, fails it without a status.
 func writeRefusal(nc net.Conn) {
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(refuseTime))
+	var first [1]byte
+	if _, err := nc.Read(first[:]); err != nil {
+		return
+	}
 	if _, err := nc.Write(refusal); err != nil {
 		return
 	}

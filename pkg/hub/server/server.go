@@ -16,9 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/smokenet/smoke/pkg/hub/internal/wire"
+	"github.com/smokenet/smoke/pkg/hub/server/internal/ws"
 	"github.com/smokenet/smoke/pkg/hub/server/turn"
 )
 
@@ -36,8 +35,7 @@ type Server struct {
 	ice             []wire.ICEServer
 	graceMS         int64
 
-	accept    websocket.AcceptOptions // shared, never modified (Accept copies it)
-	tokenHash []byte                  // of Options.Token: comparing hashes takes the same time whatever the lengths
+	tokenHash []byte // of Options.Token: comparing hashes takes the same time whatever the lengths
 
 	mu           sync.RWMutex
 	sessions     map[string]*session // by address; every live session, attached or waiting for a resume
@@ -46,7 +44,9 @@ type Server struct {
 	conns        map[*conn]struct{}  // every upgraded connection not yet ended
 	https        []*http.Server      // started by Serve
 	closed       bool
-	backgroundOn bool // the keepalive and stall clock goroutines run
+	backgroundOn bool    // the keepalive, stall clock and poller goroutines run
+	poll         *poller // nil where there is none (blocking mode)
+	noPoller     bool    // tests: serve every connection in blocking mode
 
 	// wg counts the goroutines the Server started: read loops, writers, keepalive, pings, grace expiries. An Add
 	// happens either under mu while !closed, or from a goroutine wg already counts, so it never races Close's Wait.
@@ -56,7 +56,6 @@ type Server struct {
 
 	closeWait time.Duration // closeHandshakeWait; tests shorten it
 	pingSlots chan struct{} // bounds concurrent keepalive pings
-	bufs      sync.Pool     // *[]byte of MaxMessageSize+1, for reading messages
 	stall     stallClock
 	stats     counters
 }
@@ -82,10 +81,7 @@ func New(opts *Options) *Server {
 		closeWait:       closeHandshakeWait,
 	}
 	s.tokenHash = hashToken(o.Token)
-	s.accept.InsecureSkipVerify = true // checkOrigin has decided before Accept runs
 	s.stall.init()
-	size := int(o.MaxMessageSize) + 1 // room to see one byte past the limit, which makes coder/websocket fail 1009
-	s.bufs.New = func() any { b := make([]byte, size); return &b }
 	return s
 }
 
@@ -136,44 +132,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.release(adm) // a no-op once bind used it
 
-	c := &conn{srv: s}
-	hj := &leanHijacker{ResponseWriter: w, owner: c}
-	accept := s.accept
-	setPingHook(&accept, c)
-	ws, err := websocket.Accept(hj, r, &accept)
-	if err != nil {
-		// Accept has answered (403 for the origin, 426 or 400 for a broken handshake).
-		s.stats.refused.Add(1)
-		s.log.Info("hub: refused connection", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "reason", err.Error())
+	if status, err := ws.CheckRequest(r, w.Header()); status != 0 {
+		s.refuse(w, r, status, err.Error())
 		return
 	}
-	c.ws, c.lc = ws, hj.lean
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		s.refuse(w, r, http.StatusInternalServerError, "cannot take over the connection: "+err.Error())
+		return
+	}
+	c := &conn{srv: s, nc: nc, fd: -1}
+	c.state.Store(1) // ServeHTTP holds the work token until it hands it to watch
+	c.wc, c.raw = underlying(nc)
+	if n := brw.Reader.Buffered(); n > 0 {
+		// net/http read ahead: the start of the WebSocket stream. (Clients wait for the 101, so this is rare.)
+		b, _ := brw.Reader.Peek(n)
+		c.rd = &readState{in: append([]byte(nil), b...)}
+		c.rd.dec.MaxMessage = uint64(s.opts.MaxMessageSize)
+	}
+	nc.SetDeadline(time.Now().Add(s.opts.MessageTimeout))
+	if _, err := nc.Write(ws.AppendAccept(nil, r)); err != nil {
+		nc.Close()
+		s.stats.refused.Add(1)
+		s.log.Info("hub: refused connection", "remote", r.RemoteAddr, "reason", "writing the handshake: "+err.Error())
+		return
+	}
 	// net/http may have set deadlines for the request (Serve's WriteTimeout): the hub sets its own from here on.
-	c.lc.Conn.SetDeadline(time.Time{})
-	// Accept wrapped our reader in an io.MultiReader of the (empty) bytes read ahead and the connection; read from
-	// the connection directly instead, saving two objects and a call per read.
-	c.lc.br.Reset(c.lc)
-	ws.SetReadLimit(s.opts.MaxMessageSize)
+	nc.SetDeadline(time.Time{})
 
 	if v := q.Get("v"); v != "" && v != strconv.Itoa(wire.Version) {
 		s.stats.refused.Add(1)
 		s.log.Info("hub: refused connection", "remote", r.RemoteAddr, "reason", "unsupported protocol version "+strconv.Quote(truncate(v, 16)))
-		c.closeHandshake(wire.CloseUnsupportedVersion, "unsupported protocol version")
+		c.closeBeforeServing(wire.CloseUnsupportedVersion, "unsupported protocol version")
 		return
 	}
 
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		c.closeHandshake(websocket.StatusGoingAway, "server shutting down")
+		c.closeBeforeServing(ws.StatusGoingAway, "server shutting down")
 		return
 	}
 	s.conns[c] = struct{}{}
-	s.wg.Add(1) // the read loop, or this function's own cleanup until then
+	s.wg.Add(1) // the connection, until finish, or this function's own cleanup until then
 	startBackground := !s.backgroundOn
 	if startBackground {
 		s.backgroundOn = true
 		s.wg.Add(2)
+		if !s.noPoller {
+			if p, err := newPoller(); err == nil {
+				s.poll = p
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					p.run()
+				}()
+			}
+		}
 	}
 	s.mu.Unlock()
 	if startBackground {
@@ -201,11 +216,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if req := c.closeReq.Load(); req != nil {
-			c.performClose(req) // Close or a newer connection asked; there is no read loop yet to do it
+			c.closeBeforeServing(req.code, req.reason) // Close or a newer connection asked
 		} else if errors.Is(err, errTooManySessions) {
 			// The resume token looked good before the upgrade, but its session ended since (or it was forged with
 			// a real address), and there is no room for a new session: the WebSocket way of saying 503.
-			c.closeHandshake(websocket.StatusTryAgainLater, "too many sessions")
+			c.closeBeforeServing(ws.StatusTryAgainLater, "too many sessions")
 		}
 		if sess != nil && !resumed {
 			sess.end(c, false, "binding failed") // nobody knows its address or token: no point waiting for a resume
@@ -215,9 +230,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Debug("hub: node connected", "address", sess.addr, "remote", r.RemoteAddr, "resumed", resumed)
-	// The read loop runs in a fresh goroutine, not this one: net/http's goroutine carries the request, the
-	// response buffers and a stack grown by the handshake, all of which would stay alive for an idle node.
-	go c.readLoop()
+	// From here on the poller (or, in blocking mode, a fresh goroutine) serves the connection, and net/http's
+	// goroutine returns with the request, the response buffers and the stack the handshake grew.
+	s.watch(c)
 }
 
 func hashToken(t string) []byte {
@@ -482,16 +497,18 @@ func (s *Server) close() {
 	s.mu.Unlock()
 	close(s.done)
 
-	// Each read goroutine runs its own close handshake; give them a moment, then cut whatever is left.
+	// Each connection runs its own close handshake; give them a moment, then cut whatever is left.
 	for _, c := range conns {
-		c.requestClose(kindShutdown, websocket.StatusGoingAway, "server shutting down")
+		c.requestClose(kindShutdown, ws.StatusGoingAway, "server shutting down")
 	}
 	deadline := time.Now().Add(s.closeWait)
 	for s.openConns() > 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	for _, c := range conns {
-		c.lc.Close() // a no-op for connections that are done; unblocks a handshake waiting on a silent peer
+		// A no-op for connections that are done; fails a write blocked on a silent peer.
+		c.nc.SetDeadline(aLongTimeAgo)
+		c.abort(errCut)
 	}
 
 	for _, sess := range sessions {
@@ -505,7 +522,16 @@ func (s *Server) close() {
 	if s.cluster != nil {
 		s.cluster.close()
 	}
+	s.mu.Lock()
+	poll := s.poll
+	s.mu.Unlock()
+	if poll != nil {
+		poll.stop()
+	}
 	s.wg.Wait()
+	if poll != nil {
+		poll.close()
+	}
 }
 
 func (s *Server) openConns() int {

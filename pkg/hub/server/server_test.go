@@ -400,7 +400,7 @@ func TestTakeover(t *testing.T) {
 	if !a2.binding.Resumed || a2.addr() != a.addr() {
 		t.Fatalf("takeover binding %+v", a2.binding)
 	}
-	a.expectClose(closeReplaced)
+	a.expectClose(websocket.StatusCode(closeReplaced))
 	b.sendf(`{"type":"forward","to":%q,"data":"hi"}`, a.addr())
 	if m := a2.read(); m.From != b.addr() || string(m.Data) != `"hi"` {
 		t.Errorf("got %+v", m)

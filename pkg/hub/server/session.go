@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/smokenet/smoke/pkg/hub/server/internal/ws"
 )
 
 // maxHostnames is how many hostnames one node may hold (PROTOCOL.md).
@@ -31,7 +31,8 @@ type session struct {
 	dirRev    uint64            // revision of the session's cluster record this hub wrote last; 0 if none
 	q         [][]byte          // encoded messages waiting for c, oldest first; nil when empty, to cost nothing idle
 	qBytes    int64             // their cost (queueCost)
-	writing   bool              // a drain goroutine is running; at most one per session, so order is kept
+	sent      int               // bytes of q[0]'s frame already written to c (a write that took part of a batch)
+	writing   bool              // someone writes the queue (push's caller, or a drain goroutine): one at a time
 	ended     bool
 	hostnames []string
 	expiry    *time.Timer // while detached
@@ -48,6 +49,7 @@ func (s *session) takeover(c *conn, secret *[secretBytes]byte) bool {
 	old := s.c
 	s.c = c
 	c.sess = s
+	s.sent = 0 // a message the old connection took only part of goes to the new one whole
 	s.secret = newSecret()
 	if s.expiry != nil {
 		s.expiry.Stop() // if it already fired, expire finds s attached and does nothing
@@ -62,7 +64,7 @@ func (s *session) takeover(c *conn, secret *[secretBytes]byte) bool {
 }
 
 // closeReplaced is the close code of a connection whose session a newer connection resumed (PROTOCOL.md).
-const closeReplaced websocket.StatusCode = 4409
+const closeReplaced ws.StatusCode = 4409
 
 // ready marks c, whose binding has been written, as the connection to write to, and starts writing anything queued.
 // It reports false if c is no longer attached (another connection resumed the session, or it ended).
@@ -90,6 +92,12 @@ func queueCost(b []byte) int64 { return int64(len(b)) + queueOverhead }
 // one session are written in push order. It returns the limit hit, limitNone when b was queued, or limitShutdown
 // when the session ended.
 func (s *session) push(b []byte, limit int, budgets bool) limitID {
+	return s.pushVia(b, limit, budgets, nil)
+}
+
+// pushVia is push for a connection's read side, which collects the sessions it queued for in fl and writes to
+// them once it has handled everything one read brought (flush): several messages to one node go out in one write.
+func (s *session) pushVia(b []byte, limit int, budgets bool, fl *flushList) limitID {
 	srv := s.srv
 	cost := queueCost(b)
 	s.mu.Lock()
@@ -114,7 +122,15 @@ func (s *session) push(b []byte, limit int, budgets bool) limitID {
 	}
 	s.q = append(s.q, b)
 	s.qBytes += cost
-	s.startWriterLocked()
+	if s.claimWriterLocked() {
+		if fl != nil {
+			fl.sess = append(fl.sess, s)
+			return limitNone
+		}
+		s.mu.Unlock()
+		s.write()
+		s.mu.Lock() // for the deferred Unlock
+	}
 	return limitNone
 }
 
@@ -125,28 +141,65 @@ func (s *session) unqueueLocked(cost int64) {
 	s.srv.stats.queued.Add(-cost)
 }
 
-// startWriterLocked starts a drain goroutine if there is something to write and somewhere to write it. Idle
-// sessions have no writer goroutine. Callers are goroutines that wg already counts (read loops, ServeHTTP after
-// registering its connection), which makes the Add safe.
-func (s *session) startWriterLocked() {
+// claimWriterLocked makes the caller the queue's writer, if there is something to write, somewhere to write it,
+// and no writer yet. The caller then calls write, without s.mu.
+func (s *session) claimWriterLocked() bool {
 	if s.writing || len(s.q) == 0 || s.c == nil || !s.c.ready.Load() {
-		return
+		return false
 	}
 	s.writing = true
-	s.srv.wg.Add(1)
+	return true
+}
+
+// startWriterLocked starts a drain goroutine if there is something to write and somewhere to write it. Callers
+// are goroutines that wg already counts (connections' read sides, ServeHTTP after registering its connection),
+// which makes the Add safe.
+func (s *session) startWriterLocked() {
+	if s.claimWriterLocked() {
+		s.srv.wg.Add(1)
+		go s.drain()
+	}
+}
+
+// write writes the queue for the writer that claimed it: first without waiting, in the caller's goroutine, which
+// is all it takes when the node reads its socket; what the socket does not take then goes on in a drain
+// goroutine, which may wait. Idle sessions have no writer goroutine.
+func (s *session) write() {
+	b := batches.Get().(*batch)
+	done := s.writeOnce(b, false)
+	batches.Put(b)
+	if done {
+		return
+	}
+	s.srv.wg.Add(1) // the caller is counted (see startWriterLocked)
 	go s.drain()
 }
 
+// flushList is the sessions a connection's read side claimed the writer role of while handling one read.
+type flushList struct{ sess []*session }
+
+var flushLists = sync.Pool{New: func() any { return &flushList{sess: make([]*session, 0, 16)} }}
+
+// flush writes to the sessions in fl and empties it.
+func (fl *flushList) flush() {
+	for i, s := range fl.sess {
+		fl.sess[i] = nil
+		s.write()
+	}
+	fl.sess = fl.sess[:0]
+}
+
 // drain writes queued messages to the attached connection until the queue is empty or there is no usable
-// connection. A message leaves the queue only once written, so one that a broken connection failed to take is
-// written again after a resume (see PROTOCOL.md on what a resume recovers).
+// connection, everything queued (up to maxBatch messages) in one write. A message leaves the queue only once
+// written, so one that a broken connection failed to take is written again after a resume (see PROTOCOL.md on
+// what a resume recovers).
 func (s *session) drain() {
 	defer s.srv.wg.Done()
-	var c *conn // the connection whose write deadline this goroutine set
 	defer func() {
 		if r := recover(); r != nil {
 			s.srv.logPanic(r, s.addr)
 			s.mu.Lock()
+			c := s.c
 			s.writing = false
 			s.mu.Unlock()
 			if c != nil {
@@ -154,42 +207,70 @@ func (s *session) drain() {
 			}
 		}
 	}()
-	for {
-		s.mu.Lock()
-		next := s.c
-		if s.ended || len(s.q) == 0 || next == nil || !next.ready.Load() || next.closing() {
-			s.writing = false
-			s.mu.Unlock()
-			if c != nil {
-				c.lc.SetWriteDeadline(time.Time{})
-			}
-			return
-		}
-		b := s.q[0]
-		s.mu.Unlock()
-
-		if next != c {
-			if c != nil {
-				c.lc.SetWriteDeadline(time.Time{})
-			}
-			c = next
-		}
-		if err := c.write(b); err != nil {
-			c.kill(kindDropped, "write failed: "+err.Error())
-			continue // the next round finds c closing, or a newer connection
-		}
-
-		s.mu.Lock()
-		if len(s.q) > 0 { // only drain pops, so the head is still b unless end emptied the queue
-			s.unqueueLocked(queueCost(b))
-			s.q[0] = nil
-			s.q = s.q[1:]
-			if len(s.q) == 0 {
-				s.q = nil
-			}
-		}
-		s.mu.Unlock()
+	b := batches.Get().(*batch)
+	defer batches.Put(b)
+	for !s.writeOnce(b, true) {
 	}
+}
+
+// writeOnce writes one batch of the queue, waiting for the socket (block) or not, and reports whether the writer's
+// work is over: the queue is empty or there is nowhere to write (then it gave up the writer role).
+func (s *session) writeOnce(b *batch, block bool) bool {
+	s.mu.Lock()
+	c := s.c
+	if s.ended || len(s.q) == 0 || c == nil || !c.ready.Load() || c.closing() {
+		s.writing = false
+		s.mu.Unlock()
+		return true
+	}
+	msgs := b.msgs[:copy(b.msgs[:], s.q)]
+	skip := s.sent
+	s.mu.Unlock()
+	defer clear(msgs)
+
+	bufs, total := b.build(msgs, skip)
+	var n int
+	var err error
+	if block {
+		err = c.writeBlocking(bufs, total)
+		n = total
+	} else {
+		n, err = c.tryWrite(bufs, total)
+	}
+	if err != nil && err != errWouldBlock {
+		c.kill(kindDropped, "write failed: "+err.Error())
+		return false // the next round finds c closing, or a newer connection
+	}
+	done, off := written(msgs, skip, n)
+
+	s.mu.Lock()
+	// Only the writer pops, so the head is still msgs unless end emptied the queue. Messages written whole are
+	// done even if a newer connection took over meanwhile (the node may have read them already); one written in
+	// part goes to a newer connection whole (takeover reset sent).
+	if len(s.q) >= done {
+		var cost, bytes int64
+		for i, m := range msgs[:done] {
+			cost += queueCost(m)
+			bytes += int64(len(m))
+			s.q[i] = nil
+		}
+		s.unqueueLocked(cost)
+		s.srv.stats.bytesOut.Add(bytes)
+		s.q = s.q[done:]
+		if len(s.q) == 0 {
+			s.q = nil
+		}
+		if s.c == c {
+			s.sent = off
+		}
+	}
+	if len(s.q) == 0 {
+		s.writing = false
+		s.mu.Unlock()
+		return true
+	}
+	s.mu.Unlock()
+	return false
 }
 
 // detach records that c, the attached connection, dropped: the session waits Grace for a resume.
