@@ -185,9 +185,9 @@ func TestTURNWithCoturn(t *testing.T) {
 	ice := t.TempDir() + "/ice.json"
 	os.WriteFile(ice, []byte(fmt.Sprintf(`[{"urls":["turn:127.0.0.1:%d?transport=udp"]}]`, port)), 0o644)
 	base, _ := start(t, "--ice", ice, "--turn-secret", "c0turn")
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(40 * time.Second)
 	for {
-		err := relayOnlyPair(t, wsOf(base), 10*time.Second)
+		err := relayOnlyPair(t, wsOf(base), 15*time.Second)
 		if err == nil {
 			return
 		}
