@@ -183,7 +183,8 @@ func (s *Socket) Stats() SocketStats {
 // fail ends the socket with err (unless it already ended): the loop closes the link, after telling the peer why with
 // a CLOSE (REJECT during the handshake) if code is not 0. It never blocks, so Frame may call it.
 func (s *Socket) fail(code StatusCode, err error) {
-	// Stop taking frames in before writers see closing: whoever sees the socket closing also sees it discard.
+	// Stop taking frames in before closing is closed, as one lock used to make it: whoever sees a failed socket
+	// closing also sees it discard what arrives.
 	s.rx.stop()
 	s.cl.fail(code, err)
 	notify(s.wake)
