@@ -60,6 +60,7 @@ func (pl *pool) newPeer(remote string, pc *rtc.PeerConnection) *peer {
 		links:   make(map[*dcLink]struct{}),
 	}
 	p.state.Store(rtc.PeerConnectionStateNew)
+	p.ops.onPanic = func(r any) { p.fail(fmt.Errorf("node: negotiating with %s: internal error: %v", remote, r)) }
 	pc.OnNegotiationNeeded(func() { p.ops.push(p.negotiate) })
 	pc.OnICECandidate(func(c rtc.ICECandidateInit) {
 		p.ops.push(func() { p.send(signal{Candidate: &c}) })
