@@ -5,8 +5,9 @@ import "context"
 // A link carries one socket's frames between two nodes: one WebRTC datachannel, or an in-process pipe when a node
 // dials its own listeners. Frames arrive in order, reliably, each as one message (see internal/frame/SPEC.md).
 //
-// Links are how the socket layer stays independent of WebRTC: socket.go knows links and frames, peer*.go knows
-// datachannels, and the in-memory pipe (pipe.go) lets the socket layer be tested without a network.
+// Links are how the socket layer stays independent of WebRTC: the socket's files (socket.go and the parts it is
+// made of) know links and frames, peer.go and dclink.go know datachannels, and the in-memory pipe (pipe.go) lets
+// the socket layer be tested without a network.
 type link interface {
 	// Send transmits one frame. It blocks while the link's own send buffer is above its high-water mark (a
 	// datachannel's bufferedAmount), honouring ctx, so a fast writer cannot grow the browser's send queue without

@@ -60,7 +60,7 @@ func (l *Listener) enqueue(s *Socket) bool {
 func (l *Listener) Close() error {
 	l.once.Do(func() {
 		close(l.closed)
-		l.node.unbind(l)
+		l.node.ports.unbind(l)
 		for {
 			select {
 			case s := <-l.queue:

@@ -2,12 +2,11 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smokenet/smoke/pkg/hub"
@@ -23,7 +22,6 @@ type Node struct {
 	hub     hub.Hub
 	hubErr  error // ErrHubInUse when the hub carries another node: then the node does nothing but report it
 	opts    Options
-	api     *rtc.API
 	started time.Time
 
 	// ctx lives as long as the node; Close cancels it.
@@ -32,17 +30,12 @@ type Node struct {
 	done   chan struct{} // closed when the hub receive loop has ended
 
 	counters *counters
+	closed   atomic.Bool // Close was called (or the node never started: ErrHubInUse)
 
-	addrOnce sync.Once
-	addr     string
-	addrErr  error
-
-	mu        sync.Mutex
-	closed    bool
-	peers     map[string]*peer
-	listeners map[int]*Listener
-	sockets   map[*Socket]struct{}
-	peersMade int // peer connections created over the node's life
+	// A node is a pool plus ports: its peer connections (pool.go), and its port table (ports.go). Each has its
+	// own lock; none is held while taking the other.
+	pool  *pool
+	ports *ports
 }
 
 // Options configures a node. Nil means all defaults.
@@ -112,21 +105,21 @@ func New(opts *Options) *Node {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
-		hub:       h,
-		opts:      o,
-		api:       rtc.NewAPI(o.WebRTC),
-		started:   time.Now(),
-		ctx:       ctx,
-		cancel:    cancel,
-		done:      make(chan struct{}),
-		counters:  new(counters),
-		peers:     make(map[string]*peer),
-		listeners: make(map[int]*Listener),
-		sockets:   make(map[*Socket]struct{}),
+		hub:      h,
+		opts:     o,
+		started:  time.Now(),
+		ctx:      ctx,
+		cancel:   cancel,
+		done:     make(chan struct{}),
+		counters: new(counters),
+		ports:    newPorts(),
 	}
+	n.pool = newPool(ctx, h, &n.opts, n.counters, n.accept)
 	if !claimHub(h) {
 		n.hubErr = fmt.Errorf("%w (create one hub for each node)", ErrHubInUse)
-		n.closed = true
+		n.closed.Store(true)
+		n.pool.shut()
+		n.ports.shut()
 		close(n.done)
 		return n
 	}
@@ -149,13 +142,6 @@ func (n *Node) Address(ctx context.Context) (string, error) {
 	return a, nil
 }
 
-// addressLess reports whether this node's address sorts before remote: the smaller address is the polite side of
-// perfect negotiation. Called only once the node is bound (a peer exists only after our address is known).
-func (n *Node) addressLess(remote string) bool {
-	a, _ := n.hub.Address(n.ctx)
-	return a < remote
-}
-
 // receive handles the hub's messages until the node closes.
 func (n *Node) receive() {
 	defer close(n.done)
@@ -173,160 +159,8 @@ func (n *Node) receive() {
 			}
 			continue
 		}
-		n.dispatch(m)
+		n.pool.dispatch(m)
 	}
-}
-
-// dispatch routes one hub message to its peer, creating the peer for a new offer.
-func (n *Node) dispatch(m hub.Message) {
-	if m.Err != nil {
-		// The hub could not deliver our signal: nobody has that address. Dials to it fail now, not at timeout.
-		n.mu.Lock()
-		p := n.peers[m.From]
-		n.mu.Unlock()
-		if p != nil {
-			go p.close(fmt.Errorf("%w: %v", ErrPeerUnreachable, m.Err), false)
-		}
-		return
-	}
-	var s signal
-	if err := json.Unmarshal(m.Data, &s); err != nil || s.Session == "" {
-		return // not a signal of ours; a hub may carry other traffic
-	}
-	isOffer := s.Description != nil && s.Description.Type == rtc.SDPTypeOffer
-	var cfg rtc.Configuration
-	if isOffer {
-		var err error
-		if cfg, err = n.iceConfig(); err != nil {
-			return
-		}
-	}
-
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
-		return
-	}
-	p := n.peers[m.From]
-	var stale *peer
-	if known, same := p.remoteSessionMatches(s.Session); p != nil && known && !same && isOffer && s.To == "" {
-		// The remote started a new connection (it restarted, or dropped the old one): replace ours.
-		stale, p = p, nil
-		delete(n.peers, m.From)
-	}
-	if p == nil {
-		if !isOffer {
-			n.mu.Unlock()
-			if stale != nil {
-				go stale.close(fmt.Errorf("%w: %s reconnected", ErrPeerGone, m.From), false)
-			}
-			return // only an offer can start a connection
-		}
-		var err error
-		p, err = n.createPeerLocked(m.From, cfg)
-		if err != nil {
-			n.mu.Unlock()
-			return
-		}
-	}
-	n.mu.Unlock()
-	if stale != nil {
-		go stale.close(fmt.Errorf("%w: %s reconnected", ErrPeerGone, m.From), false)
-	}
-	p.ops.push(func() { p.handle(s) })
-}
-
-// replace swaps old (the polite side of an offer collision, never negotiated) for a fresh peer connection that
-// answers offer. The new one keeps old's session id: the remote has already recorded it as ours.
-func (n *Node) replace(old *peer, offer rtc.SessionDescription) {
-	cfg, err := n.iceConfig()
-	if err != nil {
-		go old.close(fmt.Errorf("%w: %v", ErrPeerUnreachable, err), false)
-		return
-	}
-	n.mu.Lock()
-	if n.closed || n.peers[old.remote] != old {
-		n.mu.Unlock()
-		return
-	}
-	np, err := n.createPeerLocked(old.remote, cfg)
-	if err != nil {
-		n.mu.Unlock()
-		go old.close(fmt.Errorf("%w: %v", ErrPeerUnreachable, err), false)
-		return
-	}
-	np.session = old.session
-	remoteSession := old.remoteSession
-	// Queue the answer before anyone else can see the new peer: a Dial's new channel must not make it offer first.
-	np.ops.push(func() { np.handle(signal{Session: remoteSession, Description: &offer}) })
-	n.mu.Unlock()
-	go old.close(errPeerReplaced, false)
-}
-
-// peer returns the peer for remote, creating it if needed.
-func (n *Node) peer(ctx context.Context, remote string) (*peer, error) {
-	n.mu.Lock()
-	p := n.peers[remote]
-	n.mu.Unlock()
-	if p != nil {
-		return p, nil
-	}
-	cfg, err := n.iceConfig()
-	if err != nil {
-		return nil, err
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return nil, n.errClosed()
-	}
-	if p := n.peers[remote]; p != nil {
-		return p, nil
-	}
-	return n.createPeerLocked(remote, cfg)
-}
-
-// iceConfig asks the hub for the ICE servers. It is called before taking n.mu: a hub may wait, and nothing that
-// holds n.mu may (JS calls such as Listen and Stats take it synchronously).
-func (n *Node) iceConfig() (rtc.Configuration, error) {
-	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
-	defer cancel()
-	cfg, err := n.hub.Configuration(ctx)
-	if err != nil {
-		return rtc.Configuration{}, fmt.Errorf("node: ICE configuration from hub: %w", err)
-	}
-	w := webrtcConfig(cfg)
-	w.RelayOnly = n.opts.RelayOnly
-	return w, nil
-}
-
-// createPeerLocked makes the peer for remote; n.mu is held. Creating a peer connection does not wait on anything.
-func (n *Node) createPeerLocked(remote string, cfg rtc.Configuration) (*peer, error) {
-	pc, err := n.api.NewPeerConnection(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("node: new peer connection: %w", err)
-	}
-	p := n.newPeer(remote, pc)
-	n.peers[remote] = p
-	n.peersMade++
-	return p, nil
-}
-
-func webrtcConfig(c hub.Configuration) rtc.Configuration {
-	var w rtc.Configuration
-	for _, s := range c.ICEServers {
-		w.ICEServers = append(w.ICEServers, rtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
-	}
-	return w
-}
-
-// forget drops p from the pool if it is still the peer for its address.
-func (n *Node) forget(p *peer) {
-	n.mu.Lock()
-	if n.peers[p.remote] == p {
-		delete(n.peers, p.remote)
-	}
-	n.mu.Unlock()
 }
 
 // Listen binds port and returns a listener for the sockets other nodes (and this one) dial to it.
@@ -334,25 +168,7 @@ func (n *Node) Listen(port int) (*Listener, error) {
 	if err := checkPort(port); err != nil {
 		return nil, err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return nil, n.errClosed()
-	}
-	if _, ok := n.listeners[port]; ok {
-		return nil, fmt.Errorf("%w: %d", ErrPortInUse, port)
-	}
-	l := newListener(n, port)
-	n.listeners[port] = l
-	return l, nil
-}
-
-func (n *Node) unbind(l *Listener) {
-	n.mu.Lock()
-	if n.listeners[l.port] == l {
-		delete(n.listeners, l.port)
-	}
-	n.mu.Unlock()
+	return n.ports.bind(n, port, n.errClosed)
 }
 
 func checkPort(port int) error {
@@ -393,7 +209,7 @@ func (n *Node) Dial(ctx context.Context, address string, port int) (*Socket, err
 	}
 	var l *dcLink
 	for attempt := 0; ; attempt++ {
-		p, err := n.peer(ctx, remote)
+		p, err := n.pool.get(remote, n.errClosed)
 		if err != nil {
 			return nil, err
 		}
@@ -417,10 +233,7 @@ func (n *Node) Dial(ctx context.Context, address string, port int) (*Socket, err
 
 // resolve turns a hostname into an address; a name that is no hostname is taken to be an address already.
 func (n *Node) resolve(ctx context.Context, name string) (string, error) {
-	n.mu.Lock()
-	_, known := n.peers[name]
-	n.mu.Unlock()
-	if known {
+	if n.pool.has(name) {
 		return name, nil
 	}
 	a, err := n.hub.Lookup(ctx, name)
@@ -436,9 +249,7 @@ func (n *Node) resolve(ctx context.Context, name string) (string, error) {
 
 // dialLocal connects to this node's own listener through an in-memory pipe.
 func (n *Node) dialLocal(ctx context.Context, self string, port int) (*Socket, error) {
-	n.mu.Lock()
-	ln := n.listeners[port]
-	n.mu.Unlock()
+	ln := n.ports.listener(port)
 	if ln == nil {
 		return nil, fmt.Errorf("%w: %s:%d", ErrPortNotListening, self, port)
 	}
@@ -467,9 +278,7 @@ func (n *Node) accept(p *peer, l *dcLink, label string) {
 // serveIncoming answers a dial that arrived on a new link: it queues the socket on the port's listener once the
 // handshake is done, or rejects it (nobody listens there, or the backlog is full). It never blocks.
 func (n *Node) serveIncoming(l link, local, remote Addr) {
-	n.mu.Lock()
-	ln := n.listeners[local.Port]
-	n.mu.Unlock()
+	ln := n.ports.listener(local.Port)
 	if ln == nil {
 		rejectSocket(l, StatusPortNotListening, fmt.Sprintf("port %d is not listening", local.Port))
 		return
@@ -493,17 +302,11 @@ func (n *Node) socketConfig() *socketConfig {
 }
 
 func (n *Node) track(s *Socket) {
-	n.mu.Lock()
-	n.sockets[s] = struct{}{}
-	n.mu.Unlock()
+	n.ports.track(s)
 	n.counters.socketsOpened.Add(1)
 }
 
-func (n *Node) untrack(s *Socket) {
-	n.mu.Lock()
-	delete(n.sockets, s)
-	n.mu.Unlock()
-}
+func (n *Node) untrack(s *Socket) { n.ports.untrack(s) }
 
 func (n *Node) errClosed() error {
 	if n.hubErr != nil {
@@ -514,41 +317,18 @@ func (n *Node) errClosed() error {
 
 // Close closes every socket, listener and peer connection, and leaves the hub. It is idempotent.
 func (n *Node) Close() error {
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
+	if !n.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	n.closed = true
-	peers := make([]*peer, 0, len(n.peers))
-	for _, p := range n.peers {
-		peers = append(peers, p)
-	}
-	listeners := make([]*Listener, 0, len(n.listeners))
-	for _, l := range n.listeners {
-		listeners = append(listeners, l)
-	}
-	sockets := make([]*Socket, 0, len(n.sockets))
-	for s := range n.sockets {
-		sockets = append(sockets, s)
-	}
-	n.mu.Unlock()
-
+	peers := n.pool.shut()
+	listeners, sockets := n.ports.shut()
 	for _, l := range listeners {
 		l.Close()
 	}
 	for _, s := range sockets {
 		s.CloseNow()
 	}
-	var wg sync.WaitGroup
-	for _, p := range peers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.close(fmt.Errorf("%w: node closed", ErrPeerGone), true)
-		}()
-	}
-	wg.Wait()
+	closeAll(peers, fmt.Errorf("%w: node closed", ErrPeerGone))
 	n.cancel()
 	<-n.done
 	err := n.hub.Close()

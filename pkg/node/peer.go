@@ -22,7 +22,7 @@ import (
 // simple here: between two ops nothing is half-done, so an offer collision is exactly "an offer arrived while our
 // signalling state is not stable".
 type peer struct {
-	node    *Node
+	pool    *pool
 	remote  string
 	polite  bool   // the smaller address yields in a collision (docs/ARCHITECTURE.md, decision 2)
 	session string // this peer connection's instance id
@@ -48,11 +48,11 @@ type peer struct {
 // errPeerReplaced closes a polite peer that gave way to the remote's offer in a collision; Dial retries.
 var errPeerReplaced = errors.New("node: peer connection replaced after an offer collision")
 
-func (n *Node) newPeer(remote string, pc *rtc.PeerConnection) *peer {
+func (pl *pool) newPeer(remote string, pc *rtc.PeerConnection) *peer {
 	p := &peer{
-		node:    n,
+		pool:    pl,
 		remote:  remote,
-		polite:  n.addressLess(remote),
+		polite:  pl.addressLess(remote),
 		session: newSessionID(),
 		pc:      pc,
 		created: time.Now(),
@@ -60,6 +60,7 @@ func (n *Node) newPeer(remote string, pc *rtc.PeerConnection) *peer {
 		links:   make(map[*dcLink]struct{}),
 	}
 	p.state.Store(rtc.PeerConnectionStateNew)
+	p.ops.onPanic = func(r any) { p.fail(fmt.Errorf("node: negotiating with %s: internal error: %v", remote, r)) }
 	pc.OnNegotiationNeeded(func() { p.ops.push(p.negotiate) })
 	pc.OnICECandidate(func(c rtc.ICECandidateInit) {
 		p.ops.push(func() { p.send(signal{Candidate: &c}) })
@@ -74,7 +75,7 @@ func (n *Node) newPeer(remote string, pc *rtc.PeerConnection) *peer {
 		case rtc.PeerConnectionStateDisconnected:
 			// ICE hears nothing from the remote. It may come back (a network blip); if not, giving up now beats
 			// waiting for ICE to call it failed (~25 s more in pion, ~30 s in Chrome): the sockets can say so.
-			time.AfterFunc(n.opts.DisconnectTimeout, func() {
+			time.AfterFunc(pl.disconnectTimeout, func() {
 				if p.State() == rtc.PeerConnectionStateDisconnected {
 					p.close(fmt.Errorf("%w: connection to %s lost", ErrPeerUnreachable, remote), true)
 				}
@@ -84,14 +85,14 @@ func (n *Node) newPeer(remote string, pc *rtc.PeerConnection) *peer {
 	pc.OnDataChannel(func(dc *rtc.DataChannel) {
 		// Attach the link now, inside the callback, so no frame that arrives right after open is missed.
 		l := p.newLink(dc)
-		go n.accept(p, l, dc.Label())
+		go pl.accept(p, l, dc.Label())
 	})
 	return p
 }
 
 // newLink wraps a datachannel of this peer and tracks it so closing the peer closes its sockets.
 func (p *peer) newLink(dc *rtc.DataChannel) *dcLink {
-	l := newDCLink(dc, p.node.counters, func(l *dcLink) {
+	l := newDCLink(dc, p.pool.counters, func(l *dcLink) {
 		p.mu.Lock()
 		delete(p.links, l)
 		p.mu.Unlock()
@@ -201,7 +202,7 @@ func (p *peer) handleDescription(d rtc.SessionDescription) {
 		// The polite side yields. On a connection that was never negotiated the cheapest sure way is a fresh peer
 		// connection that answers the other's offer (pion natively rejects a local rollback from have-local-offer).
 		// Dials waiting on this one retry on the new one.
-		p.node.replace(p, d)
+		p.pool.replace(p, d)
 		return
 	}
 	if collision {
@@ -245,9 +246,9 @@ func (p *peer) send(s signal) {
 		p.fail(fmt.Errorf("node: encoding a signal: %w", err))
 		return
 	}
-	ctx, cancel := context.WithTimeout(p.node.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(p.pool.ctx, 10*time.Second)
 	defer cancel()
-	if err := p.node.hub.Send(ctx, p.remote, b); err != nil {
+	if err := p.pool.hub.Send(ctx, p.remote, b); err != nil {
 		if errors.Is(err, hub.ErrUnknownAddress) {
 			p.fail(fmt.Errorf("%w: %w", ErrPeerUnreachable, err))
 			return
@@ -271,13 +272,13 @@ func (p *peer) close(err error, bye bool) {
 	if !first {
 		return
 	}
-	p.node.forget(p)
+	p.pool.forget(p)
 	p.ops.close()
 	if bye {
 		s := signal{Session: p.session, To: p.remoteSession, Bye: true}
 		if b, err := json.Marshal(s); err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			p.node.hub.Send(ctx, p.remote, b)
+			p.pool.hub.Send(ctx, p.remote, b)
 			cancel()
 		}
 	}

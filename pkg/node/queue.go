@@ -5,7 +5,12 @@ import "sync"
 // opQueue runs functions one at a time, in the order they were pushed, on its own goroutine. push never blocks,
 // so it is safe from JS event callbacks and pion callbacks; what bounds the queue is its callers (hub messages
 // arrive at the hub's pace; pion fires a handful of events per connection).
+//
+// An op that panics does not take the process (or, in the browser, the wasm module) down: the ops apply what a
+// remote peer signalled, so the queue recovers, hands the panic to onPanic, and goes on with the next op.
 type opQueue struct {
+	onPanic func(any) // set before the first push; nil: the panic is dropped
+
 	mu      sync.Mutex
 	ops     []func()
 	running bool
@@ -41,8 +46,17 @@ func (q *opQueue) run() {
 		q.ops[0] = nil
 		q.ops = q.ops[1:]
 		q.mu.Unlock()
-		op()
+		q.do(op)
 	}
+}
+
+func (q *opQueue) do(op func()) {
+	defer func() {
+		if r := recover(); r != nil && q.onPanic != nil {
+			q.onPanic(r)
+		}
+	}()
+	op()
 }
 
 // close drops pending ops; an op already running finishes.

@@ -844,7 +844,7 @@ func hostileCases(cases *testing.T, window, maxMsg int) {
 			// Let the socket take in everything before the reader grants any credit back: otherwise a fast reader
 			// can turn a flood into legitimate traffic (what it reads, it pays for) and the case proves nothing.
 			select {
-			case <-s.closing:
+			case <-s.cl.closing:
 			case <-time.After(5 * time.Second):
 			}
 			// Messages complete before the violation are still delivered; then the error.
@@ -908,9 +908,9 @@ func TestSocketParkedStart(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(testTimeout)
 		for {
-			s.mu.Lock()
+			s.rx.mu.Lock()
 			ok := cond()
-			s.mu.Unlock()
+			s.rx.mu.Unlock()
 			if ok {
 				return
 			}
@@ -920,14 +920,14 @@ func TestSocketParkedStart(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	waitFor("the START to park", func() bool { return s.parked && s.unread == 6000+frame.Cost })
+	waitFor("the START to park", func() bool { return s.rx.parked && s.rx.unread == 6000+frame.Cost })
 	if st := s.Stats(); st.BufferedPeak > window+maxMsg+frame.Cost {
 		t.Fatalf("peak %d", st.BufferedPeak)
 	}
 	if _, b := mustRead(t, s); len(b) != 6000 {
 		t.Fatalf("read %d bytes", len(b))
 	}
-	waitFor("the START to be taken on", func() bool { return !s.parked && s.assembling == maxMsg+frame.Cost })
+	waitFor("the START to be taken on", func() bool { return !s.rx.parked && s.rx.assembling == maxMsg+frame.Cost })
 }
 
 func BenchmarkSocketThroughput(b *testing.B) {

@@ -63,18 +63,9 @@ func (n *Node) Stats() Stats {
 		FramesOut:     n.counters.framesOut.Load(),
 		SocketsOpened: n.counters.socketsOpened.Load(),
 	}
-	n.mu.Lock()
-	st.OpenSockets = len(n.sockets)
-	st.PeerConnectionsCreated = n.peersMade
-	for port := range n.listeners {
-		st.Listening = append(st.Listening, port)
-	}
-	peers := make([]*peer, 0, len(n.peers))
-	for _, p := range n.peers {
-		peers = append(peers, p)
-	}
-	n.mu.Unlock()
-	sort.Ints(st.Listening)
+	st.Listening, st.OpenSockets = n.ports.snapshot()
+	peers, made := n.pool.snapshot()
+	st.PeerConnectionsCreated = made
 	for _, p := range peers {
 		p.mu.Lock()
 		open := len(p.links)
