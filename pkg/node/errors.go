@@ -48,11 +48,13 @@ type RejectError struct {
 	Reason string
 }
 
+// Error says the reason, or else the status: one plain sentence ("node: dial rejected: port 8080 is not
+// listening"); the code is in Code for those who need it.
 func (e *RejectError) Error() string {
 	if e.Reason == "" {
 		return fmt.Sprintf("node: dial rejected: status %v", e.Code)
 	}
-	return fmt.Sprintf("node: dial rejected: %s (status %v)", e.Reason, e.Code)
+	return "node: dial rejected: " + e.Reason
 }
 
 // Is makes a rejection for StatusPortNotListening match ErrPortNotListening.
