@@ -77,7 +77,9 @@ func Start(t testing.TB, n int) *Cluster {
 	for n > 1 {
 		leader, current := false, true
 		for _, s := range c.Servers {
-			leader = leader || s.JetStreamIsLeader()
+			if s.JetStreamIsLeader() {
+				leader = len(s.JetStreamClusterPeers()) == n // the leader knows every peer
+			}
 			current = current && s.JetStreamIsCurrent()
 		}
 		if leader && current {

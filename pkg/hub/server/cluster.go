@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,18 +118,28 @@ func newCluster(s *Server, o *ClusterOptions) (*cluster, error) {
 		if replicas <= 0 {
 			replicas = 3
 		}
+		start := time.Now()
 		for {
 			kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 				Bucket: prefix + "-" + name, TTL: ttl, History: 1, Replicas: replicas, Storage: jetstream.FileStorage,
 			})
-			if err != nil && replicas > 1 && o.Replicas <= 0 {
-				replicas = 1 // a single NATS server (or one not clustered) holds one replica
-				continue
-			}
-			if err != nil {
+			switch {
+			case err == nil:
+				return kv, nil
+			case replicas > 1 && o.Replicas <= 0 && strings.Contains(err.Error(), "non-clustered"):
+				replicas = 1 // a single NATS server holds one replica
+			case replicas > 1 && o.Replicas <= 0 && time.Since(start) > 10*time.Second:
+				// Fewer servers than replicas, it seems: one replica beats no cluster. Said in the log, since
+				// losing that server then loses the leases.
+				s.log.Warn("hub: cluster: the KV bucket gets 1 replica, not 3", "bucket", prefix+"-"+name, "err", err)
+				replicas = 1
+			case ctx.Err() == nil:
+				// A JetStream cluster that has just formed may not place a replicated bucket yet ("no suitable
+				// peers"): try again shortly.
+				time.Sleep(250 * time.Millisecond)
+			default:
 				return nil, fmt.Errorf("hub server: cluster: bucket %s-%s: %w", prefix, name, err)
 			}
-			return kv, nil
 		}
 	}
 	c := &cluster{srv: s, nc: o.Conn, prefix: prefix, lease: lease, where: make(map[string]located)}
