@@ -78,17 +78,7 @@ type testServer struct {
 // answers pings while it reads) and Grace is short.
 func newTestServer(t testing.TB, opts *Options) *testServer {
 	t.Helper()
-	if opts == nil {
-		opts = &Options{}
-	}
-	if opts.KeepAlive == 0 {
-		opts.KeepAlive = -1
-	}
-	if opts.Grace == 0 {
-		opts.Grace = 200 * time.Millisecond
-	}
-	s := New(opts)
-	s.closeWait = 300 * time.Millisecond
+	s := newQuietServer(opts)
 	s.noPoller = testNoPoller
 	hs := httptest.NewServer(s) // listens on 127.0.0.1
 	t.Cleanup(func() {
@@ -102,17 +92,7 @@ func newTestServer(t testing.TB, opts *Options) *testServer {
 // httptest's http.Server. extra, if not nil, handles the requests that are not WebSocket upgrades.
 func newServedTestServer(t testing.TB, opts *Options, extra http.Handler) *testServer {
 	t.Helper()
-	if opts == nil {
-		opts = &Options{}
-	}
-	if opts.KeepAlive == 0 {
-		opts.KeepAlive = -1
-	}
-	if opts.Grace == 0 {
-		opts.Grace = 200 * time.Millisecond
-	}
-	s := New(opts)
-	s.closeWait = 300 * time.Millisecond
+	s := newQuietServer(opts)
 	s.noPoller = testNoPoller
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -138,6 +118,23 @@ func newServedTestServer(t testing.TB, opts *Options, extra http.Handler) *testS
 	})
 	addr := ln.Addr().String()
 	return &testServer{Server: s, url: "ws://" + addr + "/", addr: addr}
+}
+
+// newQuietServer makes a Server for tests: unless the test sets them, keepalive is off (a test client only answers
+// pings while it reads), Grace is short, and the close handshake waits less.
+func newQuietServer(opts *Options) *Server {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.KeepAlive == 0 {
+		opts.KeepAlive = -1
+	}
+	if opts.Grace == 0 {
+		opts.Grace = 200 * time.Millisecond
+	}
+	s := New(opts)
+	s.closeWait = 300 * time.Millisecond
+	return s
 }
 
 // client is a raw hub client: a coder/websocket connection speaking the JSON protocol by hand, so the server is

@@ -123,9 +123,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.resumable(token) {
 		var hit limitID
 		if adm, hit = s.admit(sourceKey(r.RemoteAddr)); adm == nil {
-			if hit != limitShutdown {
-				s.stats.limit(hit)
-			}
 			s.refuse(w, r, http.StatusServiceUnavailable, "too many sessions: "+limitNames[hit])
 			return
 		}
@@ -359,11 +356,7 @@ func (s *Server) bind(c *conn, token string, adm *admission, key string) (sess *
 			}
 			if old == nil && s.cluster != nil {
 				if adm == nil {
-					var hit limitID
-					if adm, hit = s.admit(key); adm == nil {
-						if hit != limitShutdown {
-							s.stats.limit(hit)
-						}
+					if adm, _ = s.admit(key); adm == nil {
 						return nil, false, errTooManySessions
 					}
 					defer s.release(adm)
@@ -375,14 +368,10 @@ func (s *Server) bind(c *conn, token string, adm *admission, key string) (sess *
 		}
 	}
 	if adm == nil {
-		var hit limitID
-		if adm, hit = s.admit(key); adm == nil {
-			if hit != limitShutdown {
-				s.stats.limit(hit)
-			}
+		if adm, _ = s.admit(key); adm == nil {
 			return nil, false, errTooManySessions
 		}
-		defer s.release(adm)
+		defer s.release(adm) // a no-op once the session takes it
 	}
 	var raw [addressBytes]byte
 	for {

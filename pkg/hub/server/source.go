@@ -48,8 +48,13 @@ type admission struct {
 
 // admit reserves a place for a new session from key. At the per-address limit it ends that address's session that
 // has waited longest for a resume; at the hub's session limit, or when all the address's sessions are connected, it
-// fails with the limit that was hit.
-func (s *Server) admit(key string) (*admission, limitID) {
+// fails with the limit that was hit, which it counts in the stats.
+func (s *Server) admit(key string) (adm *admission, hit limitID) {
+	defer func() {
+		if adm == nil && hit != limitShutdown {
+			s.stats.limit(hit) // counted here, once, whoever asked
+		}
+	}()
 	for range 4 { // an eviction can lose a race with that session's resume: try another
 		s.mu.Lock()
 		if s.closed {
