@@ -3,9 +3,13 @@
 // Importing the package loads the wasm (top-level await), so `new Node()` works on the next line. Every method
 // that waits returns a Promise and never throws; failures are Errors with a `code` (see SmokeError).
 
-/** An Error from Smoke. `code` tells failures apart without parsing messages. */
+/**
+ * An Error from Smoke. `code` tells failures apart without parsing messages; `message` is one plain sentence,
+ * "smoke: " first, that says what failed and why. Bad arguments are TypeErrors (ERR_INVALID_ARG_TYPE) or
+ * RangeErrors (ERR_INVALID_ARG_VALUE, or a more specific code); ERR_FAILED is a failure without a code of its own.
+ */
 export interface SmokeError extends Error {
-  code?:
+  code:
     | 'ERR_DISPOSED'
     | 'ERR_INVALID_STATE'
     | 'ERR_BUFFER_FULL'
@@ -36,6 +40,11 @@ export interface SmokeError extends Error {
     | 'ERR_QUOTA_EXCEEDED'
     | 'ERR_BLOCKED'
     | 'ERR_NOT_RECORDS'
+    | 'ERR_REJECTED'
+    | 'ERR_INVALID_ARG_TYPE'
+    | 'ERR_INVALID_ARG_VALUE'
+    | 'ERR_FAILED'
+    | 'ERR_REDIRECT'
     | (string & {})
 }
 

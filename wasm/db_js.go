@@ -57,7 +57,7 @@ func (r *registry) dbOpen(a args) (any, error) {
 		defer close(d.ready)
 		d.db, d.err = idb.Open(context.Background(), name, &opts)
 		if d.err != nil {
-			d.err = coded("smoke: database "+name, d.err)
+			d.err = coded(fmt.Sprintf("cannot open database %q", name), d.err)
 		}
 	}()
 	return r.add(d), nil
@@ -67,7 +67,7 @@ func (r *registry) dbOpen(a args) (any, error) {
 func (r *registry) database(a args, op string, f func(ctx context.Context, db *idb.Database) (any, error)) (any, error) {
 	d, ok := lookup[*jsDatabase](r, a.int(0))
 	if !ok {
-		return nil, coded("smoke: database", errDBClosed)
+		return nil, coded("", errDBClosed)
 	}
 	return jsx.Promise(func(ctx context.Context) (any, error) {
 		db, err := d.wait(ctx)
@@ -76,7 +76,7 @@ func (r *registry) database(a args, op string, f func(ctx context.Context, db *i
 		}
 		v, err := f(ctx, db)
 		if err != nil {
-			return nil, coded(fmt.Sprintf("smoke: database %s: %s", d.name, op), err)
+			return nil, coded(fmt.Sprintf("database %q cannot %s", d.name, op), err)
 		}
 		return v, nil
 	}), nil
@@ -94,7 +94,7 @@ func (r *registry) dbCommit(a args) (any, error) {
 	ops := a.val(1)
 	d, ok := lookup[*jsDatabase](r, a.int(0))
 	if !ok {
-		return nil, coded("smoke: database", errDBClosed)
+		return nil, coded("", errDBClosed)
 	}
 	return r.database(a, "commit", func(ctx context.Context, db *idb.Database) (any, error) {
 		d.commit.Lock()
@@ -213,6 +213,6 @@ func (r *registry) dbClose(a args) (any, error) {
 func (r *registry) dbDeleteDatabase(a args) (any, error) {
 	name := a.str(0)
 	return jsx.Promise(func(ctx context.Context) (any, error) {
-		return nil, coded("smoke: drop database "+name, idb.DeleteDatabase(ctx, name))
+		return nil, coded(fmt.Sprintf("cannot drop database %q", name), idb.DeleteDatabase(ctx, name))
 	}), nil
 }

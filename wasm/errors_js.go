@@ -1,26 +1,31 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 
 	"github.com/smokenet/smoke/internal/jsx"
-	"github.com/smokenet/smoke/pkg/hub"
-	"github.com/smokenet/smoke/pkg/idb"
-	"github.com/smokenet/smoke/pkg/node"
-	"github.com/smokenet/smoke/pkg/rest"
 )
 
-// codedError gives a Go error the code property its JavaScript Error gets (jsx.ErrorValue reads JSCode), so that
-// JavaScript can tell failures apart without parsing messages: err.code === 'ERR_PORT_NOT_LISTENING'.
+// The browser build's own errors come first in the reasons (messages.go): they are the most specific.
+func init() {
+	reasons = append([]reason{
+		{errDBClosed, "ERR_DISPOSED", "the database has been disposed"},
+		{errClientGone, "ERR_ABORTED", "the client has gone, or the response has ended"},
+		{errFetchAborted, "ERR_ABORTED", "the request was aborted"},
+	}, reasons...)
+}
+
+// codedError is an error as JavaScript gets it: the code property its Error gets (jsx.ErrorValue reads JSCode), so
+// that JavaScript can tell failures apart without parsing messages (err.code === 'ERR_PORT_NOT_LISTENING'), and one
+// plain sentence (messages.go) as its message. Unwrap keeps the Go chain for errors.Is.
 type codedError struct {
 	code string
+	msg  string
 	err  error
 }
 
-func (e *codedError) Error() string  { return e.err.Error() }
+func (e *codedError) Error() string  { return e.msg }
 func (e *codedError) Unwrap() error  { return e.err }
 func (e *codedError) JSCode() string { return e.code }
 
@@ -34,80 +39,42 @@ type namedError struct {
 func (e *namedError) Error() string   { return e.err.Error() }
 func (e *namedError) Unwrap() []error { return []error{e.err, e.name} }
 
-// Errors of the JS face itself.
-var (
-	errDisposed    = errors.New("smoke: node disposed")
-	errClosed      = errors.New("smoke: socket is closing or closed")
-	errBufferFull  = errors.New("smoke: send buffer full")
-	errUnavailable = errors.New("smoke: not available")
-)
-
-// codes maps the errors JavaScript may see to their codes, most specific first.
-var codes = []struct {
-	err  error
-	code string
-}{
-	{errDisposed, "ERR_DISPOSED"},
-	{errClosed, "ERR_INVALID_STATE"},
-	{errBufferFull, "ERR_BUFFER_FULL"},
-	{errUnavailable, "ERR_NOT_AVAILABLE"},
-	{errDBClosed, "ERR_DISPOSED"},
-	{idb.ErrQuotaExceeded, "ERR_QUOTA_EXCEEDED"},
-	{idb.ErrInvalidRecord, "ERR_INVALID_RECORD"},
-	{idb.ErrKeyExists, "ERR_KEY_EXISTS"},
-	{idb.ErrBlocked, "ERR_BLOCKED"},
-	{idb.ErrClosed, "ERR_DISPOSED"},
-	{idb.ErrUnsupported, "ERR_NOT_AVAILABLE"},
-	{errClientGone, "ERR_ABORTED"},
-	{errFetchAborted, "ERR_ABORTED"},
-	{rest.ErrProtocol, "ERR_PROTOCOL"},
-	{rest.ErrServerClosed, "ERR_CLOSED"},
-	{node.ErrPortNotListening, "ERR_PORT_NOT_LISTENING"},
-	{node.ErrPortInUse, "ERR_PORT_IN_USE"},
-	{node.ErrInvalidPort, "ERR_INVALID_PORT"},
-	{node.ErrPeerUnreachable, "ERR_PEER_UNREACHABLE"},
-	{node.ErrPeerGone, "ERR_PEER_GONE"},
-	{node.ErrDialTimeout, "ERR_TIMEOUT"},
-	{node.ErrTimeout, "ERR_TIMEOUT"},
-	{node.ErrMessageTooLarge, "ERR_MESSAGE_TOO_LARGE"},
-	{node.ErrProtocol, "ERR_PROTOCOL"},
-	{hub.ErrHostnameNotFound, "ERR_HOSTNAME_NOT_FOUND"},
-	{hub.ErrHostnameTaken, "ERR_HOSTNAME_TAKEN"},
-	{hub.ErrInvalidHostname, "ERR_INVALID_HOSTNAME"},
-	{hub.ErrTooManyHostnames, "ERR_TOO_MANY_HOSTNAMES"},
-	{hub.ErrDisconnected, "ERR_HUB_DISCONNECTED"},
-	{hub.ErrInvalidURL, "ERR_INVALID_URL"},
-	{node.ErrHubInUse, "ERR_HUB_IN_USE"},
-	{hub.ErrUnknownAddress, "ERR_PEER_UNREACHABLE"},
-	{context.DeadlineExceeded, "ERR_TIMEOUT"},
-	{net.ErrClosed, "ERR_CLOSED"},
-}
-
-// coded returns err with its code, prefixed with what was being done (op, may be empty). Errors that already
-// carry a name for JavaScript (a jsx.Error: TypeError, RangeError) keep it.
-func coded(op string, err error) error {
+// coded returns err as JavaScript should see it: with its code, and a message that says what failed (what: "cannot
+// connect to 0.0.9.9:80", or "") and why, in one sentence. Errors that carry a name for JavaScript (a jsx.Error:
+// TypeError, RangeError) keep it, and an error made by coded already passes through as it is.
+func coded(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if op != "" {
-		err = fmt.Errorf("%s: %w", op, err)
+	var c *codedError
+	if errors.As(err, &c) && c == err {
+		return err
 	}
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			if c.code == "ERR_INVALID_PORT" {
-				err = &namedError{err: err, name: &jsx.Error{Name: "RangeError"}}
-			}
-			return &codedError{code: c.code, err: err}
+	var jerr *jsx.Error
+	if errors.As(err, &jerr) && jerr == err {
+		if jerr.Code == "" && (jerr.Name == "TypeError" || jerr.Name == "RangeError") {
+			jerr.Code = argCode[jerr.Name]
 		}
+		return err
 	}
-	return err
+	code, msg := message(what, err)
+	if code == "ERR_INVALID_PORT" {
+		err = &namedError{err: err, name: &jsx.Error{Name: "RangeError"}}
+	}
+	return &codedError{code: code, msg: msg, err: err}
 }
+
+// argCode is the code of a bad argument without a more specific one, as Node.js names them.
+var argCode = map[string]string{"TypeError": "ERR_INVALID_ARG_TYPE", "RangeError": "ERR_INVALID_ARG_VALUE"}
 
 // typeError and rangeError are the errors for bad arguments, thrown as JavaScript TypeError and RangeError.
 func typeError(format string, args ...any) error {
-	return &jsx.Error{Name: "TypeError", Message: fmt.Sprintf(format, args...)}
+	return &jsx.Error{Name: "TypeError", Message: "smoke: " + plain(fmt.Sprintf(format, args...)), Code: argCode["TypeError"]}
 }
 
 func rangeError(code, format string, args ...any) error {
-	return &jsx.Error{Name: "RangeError", Message: fmt.Sprintf(format, args...), Code: code}
+	if code == "" {
+		code = argCode["RangeError"]
+	}
+	return &jsx.Error{Name: "RangeError", Message: "smoke: " + plain(fmt.Sprintf(format, args...)), Code: code}
 }

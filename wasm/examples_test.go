@@ -70,7 +70,7 @@ func TestOriginalExamples(t *testing.T) {
 			// socket2.on('error', console.log): the Error itself is logged.
 			logged := false
 			for _, c := range console {
-				logged = logged || strings.HasPrefix(c, "log: Error: smoke: connect localhost:7000") && strings.Contains(c, "not listening")
+				logged = logged || strings.HasPrefix(c, "log: Error: smoke: cannot connect to localhost:7000") && strings.Contains(c, "nothing listens")
 			}
 			if !logged {
 				t.Error("socket2's error was not logged by console.log")

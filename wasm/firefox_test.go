@@ -49,7 +49,7 @@ func TestFirefoxExamples(t *testing.T) {
 			}
 			// socket2.on('error', console.log): the Error itself is logged; Firefox renders it as "Error: message".
 			if !slices.ContainsFunc(console, func(c string) bool {
-				return strings.HasPrefix(c, "log: Error: smoke: connect localhost:7000") && strings.Contains(c, "not listening")
+				return strings.HasPrefix(c, "log: Error: smoke: cannot connect to localhost:7000") && strings.Contains(c, "nothing listens")
 			}) {
 				t.Errorf("socket2's error was not logged by console.log; console:\n%s", strings.Join(console, "\n"))
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"syscall/js"
 	"time"
@@ -107,7 +108,7 @@ func (r *registry) nodeAddress(a args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jn.promise("smoke: address", func(ctx context.Context) (any, error) {
+	return jn.promise("cannot get the node's address", func(ctx context.Context) (any, error) {
 		return jn.n.Address(ctx)
 	}), nil
 }
@@ -187,7 +188,7 @@ func (r *registry) hubConfiguration(a args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jn.promise("smoke: hub configuration", func(ctx context.Context) (any, error) {
+	return jn.promise("cannot get the hub's configuration", func(ctx context.Context) (any, error) {
 		c, err := jn.n.Hub().Configuration(ctx)
 		if err != nil {
 			return nil, err
@@ -209,21 +210,21 @@ func (r *registry) hubConfiguration(a args) (any, error) {
 
 // hubRegister(node, name) → Promise<void>: lease a hostname on the hub.
 func (r *registry) hubRegister(a args) (any, error) {
-	return r.hostnameCall(a, "smoke: register", func(ctx context.Context, h hub.Hub, name string) (any, error) {
+	return r.hostnameCall(a, "cannot register hostname", func(ctx context.Context, h hub.Hub, name string) (any, error) {
 		return nil, h.Register(ctx, name)
 	})
 }
 
 // hubUnregister(node, name) → Promise<void>.
 func (r *registry) hubUnregister(a args) (any, error) {
-	return r.hostnameCall(a, "smoke: unregister", func(ctx context.Context, h hub.Hub, name string) (any, error) {
+	return r.hostnameCall(a, "cannot unregister hostname", func(ctx context.Context, h hub.Hub, name string) (any, error) {
 		return nil, h.Unregister(ctx, name)
 	})
 }
 
 // hubLookup(node, name) → Promise<string>: the address holding a hostname; rejects with ERR_HOSTNAME_NOT_FOUND.
 func (r *registry) hubLookup(a args) (any, error) {
-	return r.hostnameCall(a, "smoke: lookup", func(ctx context.Context, h hub.Hub, name string) (any, error) {
+	return r.hostnameCall(a, "cannot look up hostname", func(ctx context.Context, h hub.Hub, name string) (any, error) {
 		return h.Lookup(ctx, name)
 	})
 }
@@ -234,7 +235,7 @@ func (r *registry) hostnameCall(a args, op string, f func(context.Context, hub.H
 		return nil, err
 	}
 	name := a.str(1)
-	return jn.promise(op, func(ctx context.Context) (any, error) { return f(ctx, jn.n.Hub(), name) }), nil
+	return jn.promise(op+" "+strconv.Quote(name), func(ctx context.Context) (any, error) { return f(ctx, jn.n.Hub(), name) }), nil
 }
 
 // netPeers(node) → [{ address, state, since, sockets }]: the node's peer connections now.
@@ -266,7 +267,7 @@ func (r *registry) sysNetstat(a args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jn.promise("smoke: netstat", func(context.Context) (any, error) {
+	return jn.promise("cannot list the sockets", func(context.Context) (any, error) {
 		st := jn.n.Stats()
 		listening := make([]any, len(st.Listening))
 		for i, p := range st.Listening {
@@ -297,15 +298,15 @@ func (r *registry) sysStorage(args) (any, error) {
 		}
 		storage, err := jsx.Get(nav, "storage")
 		if err != nil || storage.Type() != js.TypeObject {
-			return nil, coded("smoke: storage", fmt.Errorf("%w: navigator.storage (needs a secure context: https or localhost)", errUnavailable))
+			return nil, coded("cannot read the storage estimate", fmt.Errorf("%w: navigator.storage needs a secure context (https or localhost)", errUnavailable))
 		}
 		p, err := jsx.Call(storage, "estimate")
 		if err != nil {
-			return nil, coded("smoke: storage", err)
+			return nil, coded("cannot read the storage estimate", err)
 		}
 		est, err := jsx.Await(ctx, p)
 		if err != nil {
-			return nil, coded("smoke: storage", err)
+			return nil, coded("cannot read the storage estimate", err)
 		}
 		out := map[string]any{"usage": 0.0, "quota": 0.0}
 		for k := range out {

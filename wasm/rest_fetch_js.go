@@ -79,7 +79,7 @@ func (r *registry) restFetch(a args) (any, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
 	if err != nil {
-		return fail(typeError("smoke: fetch %s: %v", rawURL, err))
+		return fail(typeError("cannot fetch %s: %v", rawURL, plain(err.Error())))
 	}
 	for i := 0; i+1 < len(hv); i += 2 {
 		req.Header.Add(hv[i], hv[i+1])
@@ -158,7 +158,7 @@ func fetchError(ctx context.Context, rawURL string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err // its text repeats method and URL
 	}
-	op := "smoke: fetch " + rawURL
+	op := "cannot fetch " + rawURL
 	// What ended the request's context, if anything did: the node's dispose, the timeout, or the signal (whose
 	// reason is a JavaScript value). Our own cancel, after the fact, has no cause of its own.
 	cause := context.Cause(ctx)
@@ -170,9 +170,9 @@ func fetchError(ctx context.Context, rawURL string, err error) error {
 		err = fmt.Errorf("timed out: %w", context.DeadlineExceeded)
 	case errors.As(cause, &reason):
 		// Aborted through the signal: the reason is the cause, and names the error (an AbortError, usually).
-		return &codedError{code: "ERR_ABORTED", err: fmt.Errorf("%s: %w: %w", op, errFetchAborted, cause)}
+		return coded(op, fmt.Errorf("%w: %w", errFetchAborted, cause))
 	case errors.Is(err, errRedirect):
-		return &jsx.Error{Name: "TypeError", Message: fmt.Sprintf("%s: %v", op, err)}
+		return &jsx.Error{Name: "TypeError", Message: "smoke: " + op + ": the server redirected, and the request said redirect: 'error'", Code: "ERR_REDIRECT"}
 	}
 	return coded(op, err)
 }
@@ -206,11 +206,11 @@ func follow(rt http.RoundTripper, req *http.Request, redirect string) (*http.Res
 			return nil, errRedirect
 		}
 		if hops >= maxRedirects {
-			return nil, fmt.Errorf("smoke: fetch: more than %d redirects", maxRedirects)
+			return nil, fmt.Errorf("more than %d redirects", maxRedirects)
 		}
 		u, err := req.URL.Parse(loc)
 		if err != nil {
-			return nil, fmt.Errorf("smoke: fetch: bad redirect Location %q: %w", loc, err)
+			return nil, fmt.Errorf("the redirect Location %q is not a URL", loc)
 		}
 		next := req.Clone(req.Context())
 		next.URL, next.Host, next.RequestURI = u, "", ""
@@ -226,7 +226,7 @@ func follow(rt http.RoundTripper, req *http.Request, redirect string) (*http.Res
 			}
 		} else if req.Body != nil && req.Body != http.NoBody {
 			if req.GetBody == nil {
-				return nil, fmt.Errorf("smoke: fetch: cannot follow a %d redirect: the request body was a stream", code)
+				return nil, fmt.Errorf("a %d redirect cannot be followed when the request body was a stream", code)
 			}
 			if next.Body, err = req.GetBody(); err != nil {
 				return nil, err

@@ -168,7 +168,7 @@ func (r *registry) restListen(a args) (any, error) {
 	port, onRequest, onDone := a.int(1), a.val(2), a.val(3)
 	l, err := jn.n.Listen(port)
 	if err != nil {
-		return nil, coded("smoke: listen", err)
+		return nil, coded(fmt.Sprintf("cannot listen on port %d", port), err)
 	}
 	s := &restServer{r: r, port: port, l: l, onRequest: onRequest, onDone: onDone}
 	s.srv = &rest.Server{Handler: s}
@@ -259,7 +259,7 @@ func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{wake: make(chan struct{}, 1)}
 	var body *jsBody
 	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
-		body = reg.newBody(r.Body, nil, func(err error) error { return coded("smoke: rest: request body", err) })
+		body = reg.newBody(r.Body, nil, func(err error) error { return coded("cannot read the request body", err) })
 	}
 	ex.id = reg.add(ex)
 

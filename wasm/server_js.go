@@ -31,14 +31,14 @@ func (r *registry) netBind(a args) (any, error) {
 	port, newSocket, onSocket := a.int(1), a.val(2), a.val(3)
 	l, err := jn.n.Listen(port)
 	if err != nil {
-		return nil, coded("smoke: listen", err)
+		return nil, coded(fmt.Sprintf("cannot listen on port %d", port), err)
 	}
 	b := &binding{jn: jn, port: port, l: l, newSocket: newSocket, onSocket: onSocket}
 	jn.mu.Lock()
 	if jn.disposed {
 		jn.mu.Unlock()
 		l.Close()
-		return nil, coded("smoke: listen", errDisposed)
+		return nil, coded(fmt.Sprintf("cannot listen on port %d", port), errDisposed)
 	}
 	b.id = r.add(b)
 	jn.binds[port] = b

@@ -136,7 +136,7 @@ func (r *registry) socketConnect(a args) (any, error) {
 	}
 	if !jn.track(w) {
 		w.ev.Release()
-		return nil, coded("smoke: connect", errDisposed)
+		return nil, coded("cannot connect", errDisposed)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.dialCancel = cancel
@@ -169,7 +169,7 @@ func (w *jsSocket) dial(ctx context.Context, address string, port int) {
 		}
 		w.finish(event{kind: "close", code: req.code, reason: req.reason})
 	case err != nil:
-		err = coded("smoke: connect "+net.JoinHostPort(address, strconv.Itoa(port)), err)
+		err = coded("cannot connect to "+net.JoinHostPort(address, strconv.Itoa(port)), err)
 		code, reason := node.StatusAbnormalClosure, err.Error()
 		var re *node.RejectError
 		if errors.As(err, &re) {
@@ -191,7 +191,7 @@ func (w *jsSocket) run(s *node.Socket) {
 	for {
 		typ, b, err := s.Read(context.Background())
 		if err != nil {
-			w.ended(err)
+			w.ended(s.RemoteAddr(), err)
 			return
 		}
 		w.push(event{kind: "message", typ: typ, data: b})
@@ -199,7 +199,7 @@ func (w *jsSocket) run(s *node.Socket) {
 }
 
 // ended turns the error that ended Read into the last events.
-func (w *jsSocket) ended(err error) {
+func (w *jsSocket) ended(remote net.Addr, err error) {
 	var ce node.CloseError
 	switch {
 	case errors.Is(err, net.ErrClosed):
@@ -226,7 +226,7 @@ func (w *jsSocket) ended(err error) {
 	case errors.As(err, &ce):
 		w.finish(event{kind: "close", code: ce.Code, reason: ce.Reason, clean: true})
 	default:
-		err = coded("smoke: socket", err)
+		err = coded("the socket to "+remote.String()+" failed", err)
 		w.push(event{kind: "error", err: err})
 		w.finish(event{kind: "close", code: node.StatusAbnormalClosure, reason: err.Error()})
 	}
@@ -337,7 +337,7 @@ func (w *jsSocket) writeLoop(s *node.Socket) {
 		case err == nil:
 		case errors.Is(err, node.ErrMessageTooLarge):
 			// Over the peer's limit: this message is lost, the socket goes on.
-			w.push(event{kind: "error", err: coded("smoke: send", err)})
+			w.push(event{kind: "error", err: coded("cannot send", err)})
 		default:
 			return // the socket ended (the reader reports it) or dispose cancelled the write
 		}
@@ -365,15 +365,15 @@ func (w *jsSocket) closeSocket(s *node.Socket) {
 // send queues a message (see the package doc for the rules).
 func (w *jsSocket) send(typ node.MessageType, b []byte) error {
 	if len(b) > maxMessageSize {
-		return rangeError("ERR_MESSAGE_TOO_LARGE", "smoke: send: message of %d bytes is over the limit of %d", len(b), maxMessageSize)
+		return rangeError("ERR_MESSAGE_TOO_LARGE", "cannot send a message of %d bytes (the limit is %d)", len(b), maxMessageSize)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closeReq != nil || w.state >= stateClosing {
-		return coded("smoke: send", errClosed)
+		return coded("cannot send", errClosed)
 	}
 	if w.queued > 0 && w.queued+int64(len(b)) > sendBufferLimit {
-		return coded("", fmt.Errorf("%w: %d bytes wait to be sent (limit %d); wait for bufferedAmount to fall", errBufferFull, w.queued, sendBufferLimit))
+		return coded("", fmt.Errorf("%w: %d bytes wait to be sent, the limit is %d (wait for bufferedAmount to fall)", errBufferFull, w.queued, sendBufferLimit))
 	}
 	w.queue = append(w.queue, outMsg{typ: typ, data: b})
 	w.queued += int64(len(b))
@@ -441,7 +441,7 @@ func (r *registry) socketSend(a args) (any, error) {
 		return nil, err
 	}
 	if w == nil {
-		return nil, coded("smoke: send", errClosed)
+		return nil, coded("cannot send", errClosed)
 	}
 	return nil, w.send(typ, b)
 }

@@ -9,6 +9,7 @@
 // with `export ` or `import `.
 
 /* global Go */
+import { smokeError, argError } from './errors.js'
 import { restClasses } from './rest.js'
 import { queryClass, dbClasses } from './db.js'
 
@@ -19,7 +20,7 @@ import { queryClass, dbClasses } from './db.js'
  */
 export async function load(source) {
   if (typeof Go !== 'function') {
-    throw new Error("smoke: Go's wasm_exec.js must be loaded before smoke.wasm")
+    throw smokeError('ERR_NOT_AVAILABLE', "Go's wasm_exec.js must be loaded before smoke.wasm")
   }
   const go = new Go()
   let exitCode = null
@@ -32,7 +33,7 @@ export async function load(source) {
     go.argv = ['smoke', key]
     instantiate(source, go.importObject)
       .then((instance) => go.run(instance))
-      .then(() => reject(new Error(`smoke: smoke.wasm exited (code ${exitCode}) before it was ready; see the console`)), reject)
+      .then(() => reject(smokeError('ERR_FAILED', `smoke.wasm exited with code ${exitCode} before it was ready (see the console)`)), reject)
   }).finally(() => { delete globalThis[key] })
   return build(native)
 }
@@ -47,7 +48,7 @@ async function instantiate(source, imports) {
     return WebAssembly.instantiate(response, imports) // compiled ahead by the caller (index.js does)
   }
   if (!response.ok) {
-    throw new Error(`smoke: fetching ${response.url || 'smoke.wasm'}: HTTP ${response.status}`)
+    throw smokeError('ERR_NOT_AVAILABLE', `cannot load ${response.url || 'smoke.wasm'}: the server answered HTTP ${response.status}`)
   }
   const type = (response.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase()
   if (typeof WebAssembly.instantiateStreaming === 'function' && type === 'application/wasm') {
@@ -75,7 +76,7 @@ function build(native) {
 
   const checkToken = (token, what) => {
     if (token !== internal) {
-      throw new TypeError(`smoke: ${what} is not constructible; ${what === 'Socket' ? 'use node.sockets.connect() or a server' : 'use the properties of a Node'}`)
+      throw argError(`${what} is not constructible; ${what === 'Socket' ? 'use node.sockets.connect() or a server' : 'use the properties of a Node'}`)
     }
   }
 
@@ -86,9 +87,7 @@ function build(native) {
   }
 
   const notAvailable = (what) => function () {
-    const err = new Error(`smoke: ${what} is not yet available in this version of Smoke`)
-    err.code = 'ERR_NOT_AVAILABLE'
-    throw err
+    throw smokeError('ERR_NOT_AVAILABLE', `${what} is not yet available in this version of Smoke`)
   }
 
   const { newQuery } = queryClass({ internal, checkToken })
@@ -112,15 +111,15 @@ function build(native) {
       try {
         u = new URL(String(url), globalThis.location?.href)
       } catch {
-        throw new TypeError(`smoke: NetworkHub: ${JSON.stringify(String(url))} is not a URL`)
+        throw smokeError('ERR_INVALID_URL', `NetworkHub: ${JSON.stringify(String(url))} is not a URL`, TypeError)
       }
       if (u.protocol === 'http:') u.protocol = 'ws:'
       if (u.protocol === 'https:') u.protocol = 'wss:'
       if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-        throw new TypeError(`smoke: NetworkHub: ${u.href} is not a ws:// or wss:// URL`)
+        throw smokeError('ERR_INVALID_URL', `NetworkHub: ${u.href} is not a ws:// or wss:// URL`, TypeError)
       }
       const token = options?.token ?? ''
-      if (typeof token !== 'string') throw new TypeError('smoke: NetworkHub: options.token must be a string')
+      if (typeof token !== 'string') throw argError('NetworkHub: options.token must be a string')
       networkHubs.set(this, { url: u.href, token })
       readonly(this, { url: u.href })
     }
@@ -199,14 +198,14 @@ function build(native) {
     constructor(token, node, onSocket) {
       checkToken(token, 'SocketServer')
       if (typeof onSocket !== 'function') {
-        throw new TypeError('smoke: createServer(onSocket): onSocket must be a function')
+        throw argError('createServer(onSocket): onSocket must be a function')
       }
       this.#node = node
       this.#onSocket = onSocket
     }
     get port() { return this.#port }
     listen(port) {
-      if (this.#binding !== 0) throw new Error(`smoke: this server already listens on port ${this.#port}`)
+      if (this.#binding !== 0) throw smokeError('ERR_PORT_IN_USE', `this server already listens on port ${this.#port}`)
       this.#binding = native.netBind(this.#node, port, newSocket, this.#onSocket)
       this.#port = port
       return this
@@ -235,7 +234,7 @@ function build(native) {
     #id
     constructor(options) {
       if (options !== undefined && (options === null || typeof options !== 'object')) {
-        throw new TypeError('smoke: new Node(options): options must be an object')
+        throw argError('new Node(options): options must be an object')
       }
       const hub = options?.hub
       if (hub === undefined || hub === null) {
@@ -246,7 +245,7 @@ function build(native) {
         const { url, token } = networkHubs.get(hub)
         this.#id = native.nodeNew('network', url, token)
       } else {
-        throw new TypeError('smoke: new Node({ hub }): hub must be a PageHub or a NetworkHub')
+        throw argError('new Node({ hub }): hub must be a PageHub or a NetworkHub')
       }
       const id = this.#id
       readonly(this, {

@@ -12,6 +12,8 @@
 // dist/smoke.js inlines it with the `export ` keywords stripped. So: `export` only at the start of a line, before
 // `function`, and nothing else in this file may start a line with `export ` or `import `.
 
+import { smokeError, argError } from './errors.js'
+
 /** The first batch a store query reads, and the largest: batches double from one to the other. */
 const FIRST_BATCH = 64
 const MAX_BATCH = 1024
@@ -24,11 +26,11 @@ export function queryClass(ctx) {
   const { internal, checkToken } = ctx
 
   const fn = (f, what) => {
-    if (typeof f !== 'function') throw new TypeError(`smoke: query.${what} takes a function, got ${typeof f}`)
+    if (typeof f !== 'function') throw argError(`query.${what} takes a function, got ${typeof f}`)
     return f
   }
   const count = (n, what) => {
-    if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`smoke: query.${what} takes an integer, got ${n}`)
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw argError(`query.${what} takes an integer, got ${n}`)
     return n
   }
   const compare = (key, sign) => (a, b) => {
@@ -70,7 +72,7 @@ export function queryClass(ctx) {
           if (b.length > 0) yield b
         }
       }
-      throw new TypeError('smoke: query.concat takes a query, an array or an iterable')
+      throw argError('query.concat takes a query, an array or an iterable')
     }
     #then(op) {
       const src = this.#batches
@@ -121,11 +123,11 @@ export function queryClass(ctx) {
     orderBy(key) { return this.#sorted(this.#batches, [compare(fn(key, 'orderBy'), 1)]) }
     orderByDescending(key) { return this.#sorted(this.#batches, [compare(fn(key, 'orderByDescending'), -1)]) }
     thenBy(key) {
-      if (this.#order === undefined) throw new TypeError('smoke: query.thenBy must follow orderBy or orderByDescending')
+      if (this.#order === undefined) throw argError('query.thenBy must follow orderBy or orderByDescending')
       return this.#sorted(this.#unsorted, [...this.#order, compare(fn(key, 'thenBy'), 1)])
     }
     thenByDescending(key) {
-      if (this.#order === undefined) throw new TypeError('smoke: query.thenByDescending must follow orderBy or orderByDescending')
+      if (this.#order === undefined) throw argError('query.thenByDescending must follow orderBy or orderByDescending')
       return this.#sorted(this.#unsorted, [...this.#order, compare(fn(key, 'thenByDescending'), -1)])
     }
     reverse() {
@@ -316,13 +318,9 @@ export function queryClass(ctx) {
 export function dbClasses(ctx) {
   const { native, promised, newQuery } = ctx
 
-  const invalidRecord = (message) => {
-    const err = new TypeError(`smoke: ${message}`)
-    err.code = 'ERR_INVALID_RECORD'
-    return err
-  }
+  const invalidRecord = (message) => smokeError('ERR_INVALID_RECORD', message, TypeError)
   const storeName = (store, what) => {
-    if (typeof store !== 'string' || store === '') throw new TypeError(`smoke: database.${what}: the store must be a non-empty string`)
+    if (typeof store !== 'string' || store === '') throw argError(`database.${what}: the store must be a non-empty string`)
     return store
   }
 
@@ -335,7 +333,7 @@ export function dbClasses(ctx) {
     #staged = [] // kind (0 insert, 1 update, 2 delete), store, records or keys, ...
     #reads = { batches: 0 }
     constructor(name, options) {
-      if (typeof name !== 'string' || name === '') throw new TypeError('smoke: new Database(name): name must be a non-empty string')
+      if (typeof name !== 'string' || name === '') throw argError('new Database(name): name must be a non-empty string')
       const durability = options?.durability
       this.#id = native.dbOpen(name, durability)
       Object.defineProperty(this, 'name', { value: name, enumerable: true })

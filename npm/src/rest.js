@@ -7,6 +7,8 @@
 // dist/smoke.js inlines it with the `export ` keywords stripped. So: `export` only at the start of a line, before
 // `function`, and nothing else in this file may start a line with `export ` or `import `.
 
+import { smokeError, argError } from './errors.js'
+
 /**
  * Makes the REST classes over one native object. ctx holds core.js's private pieces: native, the internal token,
  * checkToken(token, what), notAvailable(what) and newQuery(batches, count) (db.js).
@@ -23,12 +25,6 @@ export function restClasses(ctx) {
     return p
   }
 
-  const smokeError = (code, message, Class = Error) => {
-    const err = new Class(`smoke: ${message}`)
-    err.code = code
-    return err
-  }
-
   // bytesOf returns the bytes of a body chunk without copying: a string as UTF-8, any ArrayBufferView or
   // ArrayBuffer as a Uint8Array over the same memory. Go copies them once, when they cross.
   const bytesOf = (chunk, what) => {
@@ -38,7 +34,7 @@ export function restClasses(ctx) {
     if (chunk instanceof ArrayBuffer || Object.prototype.toString.call(chunk) === '[object ArrayBuffer]') {
       return new Uint8Array(chunk)
     }
-    throw new TypeError(`smoke: ${what} takes a string, an ArrayBuffer or a typed array, got ${chunk === null ? 'null' : typeof chunk}`)
+    throw argError(`${what} takes a string, an ArrayBuffer or a typed array, got ${chunk === null ? 'null' : typeof chunk}`)
   }
 
   const concat = (chunks, total) => {
@@ -95,7 +91,7 @@ export function restClasses(ctx) {
     }
     get used() { return this.#used }
     #take() {
-      if (this.#used) throw new TypeError('smoke: the body has already been read')
+      if (this.#used) throw argError('the body has already been read')
       this.#used = true
     }
     async all() {
@@ -199,7 +195,7 @@ export function restClasses(ctx) {
   const compile = (path, prefix) => {
     if (path instanceof RegExp) return { re: path, keys: null }
     if (typeof path !== 'string' || !path.startsWith('/')) {
-      throw new TypeError(`smoke: a route path must be a string starting with '/', got ${JSON.stringify(path)}`)
+      throw argError(`a route path must be a string starting with '/', got ${JSON.stringify(path)}`)
     }
     const keys = []
     let wild = 0
@@ -250,9 +246,9 @@ export function restClasses(ctx) {
 
   const checkHandlers = (handlers, what) => {
     const fns = handlers.flat(Infinity)
-    if (fns.length === 0) throw new TypeError(`smoke: ${what} needs a handler`)
+    if (fns.length === 0) throw argError(`${what} needs a handler`)
     for (const fn of fns) {
-      if (typeof fn !== 'function') throw new TypeError(`smoke: ${what}: handlers must be functions, got ${typeof fn}`)
+      if (typeof fn !== 'function') throw argError(`${what}: handlers must be functions, got ${typeof fn}`)
     }
     return fns
   }
@@ -274,7 +270,7 @@ export function restClasses(ctx) {
 
     /** Adds a route for verb (any case; '*' or 'all' for every method). */
     method(verb, path, ...handlers) {
-      if (typeof verb !== 'string' || verb === '') throw new TypeError('smoke: method(verb, path, ...handlers): verb must be a string')
+      if (typeof verb !== 'string' || verb === '') throw argError('method(verb, path, ...handlers): verb must be a string')
       const v = verb.toUpperCase()
       const method = v === '*' || v === 'ALL' ? null : v
       const { re, keys } = compile(path, false)
@@ -630,7 +626,7 @@ export function restClasses(ctx) {
     query(query) {
       this.#checkOpen('query')
       if (query === null || typeof query !== 'object' || typeof query.batches !== 'function') {
-        throw new TypeError('smoke: res.query takes a query (db.query(store), or a response.query())')
+        throw argError('res.query takes a query (db.query(store), or a response.query())')
       }
       if (this.#head) throw smokeError('ERR_HEADERS_SENT', 'res.query() after the head has been sent')
       if (this.get('content-type') === undefined) this.set('Content-Type', 'application/x-ndjson')
@@ -729,7 +725,7 @@ export function restClasses(ctx) {
       type('application/json')
       bytes = encoder.encode(JSON.stringify(body))
     } else {
-      throw new TypeError(`smoke: fetch: unsupported body type ${typeof body}`)
+      throw argError(`fetch: unsupported body type ${typeof body}`)
     }
     if (progress === undefined) return { body: bytes, length: bytes.length }
     // With progress, hand the bytes over in pieces so that each piece Go takes is a step. Still one copy.
@@ -818,9 +814,9 @@ export function restClasses(ctx) {
     try {
       u = new URL(String(input instanceof URL ? input.href : input), 'rest://localhost/')
     } catch {
-      throw new TypeError(`smoke: fetch: ${JSON.stringify(String(input))} is not a URL`)
+      throw argError(`fetch: ${JSON.stringify(String(input))} is not a URL`)
     }
-    if (u.protocol !== 'rest:') throw new TypeError(`smoke: fetch: ${u.href} is not a rest:// URL`)
+    if (u.protocol !== 'rest:') throw argError(`fetch: ${u.href} is not a rest:// URL`)
     u.hash = ''
     return u.href
   }
@@ -829,21 +825,21 @@ export function restClasses(ctx) {
   // into a rejection).
   const fetchREST = (node, input, init) => {
     if (init !== undefined && (init === null || typeof init !== 'object')) {
-      throw new TypeError('smoke: fetch(url, options): options must be an object')
+      throw argError('fetch(url, options): options must be an object')
     }
     const url = restURL(input)
     const method = String(init?.method ?? 'GET').toUpperCase()
     const headers = new Headers(init?.headers)
     const progress = init?.progress
-    if (progress !== undefined && typeof progress !== 'function') throw new TypeError('smoke: fetch: progress must be a function')
+    if (progress !== undefined && typeof progress !== 'function') throw argError('fetch: progress must be a function')
     const signal = init?.signal ?? undefined
     if (signal?.aborted) throw signal.reason
     const timeout = init?.timeout ?? 0
-    if (typeof timeout !== 'number' || !(timeout >= 0)) throw new TypeError('smoke: fetch: timeout must be a number of milliseconds')
+    if (typeof timeout !== 'number' || !(timeout >= 0)) throw argError('fetch: timeout must be a number of milliseconds')
     const redirect = init?.redirect ?? 'follow'
-    if (!['follow', 'manual', 'error'].includes(redirect)) throw new TypeError(`smoke: fetch: redirect must be 'follow', 'manual' or 'error'`)
+    if (!['follow', 'manual', 'error'].includes(redirect)) throw argError(`fetch: redirect must be 'follow', 'manual' or 'error'`)
     if ((method === 'GET' || method === 'HEAD') && init?.body !== undefined && init?.body !== null) {
-      throw new TypeError(`smoke: fetch: a ${method} request cannot have a body`)
+      throw argError(`fetch: a ${method} request cannot have a body`)
     }
     const safeProgress = progress && ((e) => {
       try {
