@@ -102,7 +102,7 @@ export declare class Node {
   readonly sockets: Sockets
   /** HTTP-like REST over WebRTC: an express-like server and a fetch-shaped client. */
   readonly rest: Rest
-  /** MediaStreams. Not yet available in this version: every method throws ERR_NOT_AVAILABLE. */
+  /** Media: test pattern, recording, broadcast and playback of byte streams. */
   readonly media: Media
   /** The node's address on its hub, once the hub has assigned it. */
   address(): Promise<string>
@@ -613,12 +613,76 @@ export interface OrderedQuery<T> extends Query<T> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Not yet available (later versions add them)
+// Media
 
-/** node.media: not yet available; each method throws ERR_NOT_AVAILABLE. */
+/** Options of node.media.createTestPattern(). */
+export interface TestPatternOptions {
+  /** Pixels; default 640. */
+  width?: number
+  /** Pixels; default 480. */
+  height?: number
+  /** Frames per second; default 30. */
+  frameRate?: number
+  /** An audio track with a quiet tone; default true. */
+  audio?: boolean
+  /** The tone's pitch in Hz; default 440. */
+  frequency?: number
+}
+
+/** Options of node.media.record(). */
+export interface RecordOptions {
+  /** What to record; default the first of video/webm;codecs=vp8,opus, …vp9,opus and video/webm this browser can. */
+  mimeType?: string
+  /** Milliseconds between chunks of bytes; default 100. */
+  timeslice?: number
+  /** Milliseconds between keyframes (and WebM clusters, where a broadcast's late joiner starts); default 1000. */
+  keyFrameInterval?: number
+  videoBitsPerSecond?: number
+  audioBitsPerSecond?: number
+  /** Bytes a reader may fall behind before the stream fails with ERR_BUFFER_FULL; default 16 MiB. */
+  maxBuffered?: number
+}
+
+/** Options of node.media.broadcast(). */
+export interface BroadcastOptions {
+  /** Bytes one reader may fall behind before its stream fails with ERR_BUFFER_FULL; default 8 MiB. */
+  maxBuffered?: number
+}
+
+/** One live WebM byte stream for many readers: see node.media.broadcast(). */
+export interface Broadcast {
+  /** A new reader: the initialisation segment, then the stream from its next cluster on. */
+  join(): ReadableStream<Uint8Array>
+  /** How many readers are joined now. */
+  readonly readers: number
+}
+
+/** Options of node.media.createMediaSource(). */
+export interface MediaSourceOptions {
+  /** The element to play in; with it, the stream is read only as fast as it plays. */
+  media?: HTMLMediaElement
+  /** Seconds of media read ahead of playback; default 30. */
+  ahead?: number
+  /** Seconds kept behind playback (without media: behind the newest data, plus ahead); default 10. */
+  behind?: number
+}
+
+/** node.media: media that needs no network. MediaStreams as REST responses are not yet available. */
 export interface Media {
-  createTestPattern(...args: unknown[]): never
-  createMediaSource(...args: unknown[]): never
+  /**
+   * A MediaStream of moving colour bars with a frame counter and a clock, and a quiet tone. Drawn on a timer, so it
+   * goes on in a background tab; it stops when all its tracks are stopped.
+   */
+  createTestPattern(options?: TestPatternOptions): MediaStream
+  /** The stream's tracks as WebM bytes (MediaRecorder). Ends when the tracks end; cancelling stops the recorder. */
+  record(stream: MediaStream, options?: RecordOptions): ReadableStream<Uint8Array>
+  /** One live WebM byte stream for many readers, each starting with the initialisation segment. */
+  broadcast(readable: ReadableStream<Uint8Array>, options?: BroadcastOptions): Broadcast
+  /**
+   * Plays a byte stream through Media Source Extensions ('sequence' mode). codec: 'webm', 'mp4' or a MIME type.
+   * Removes what has been played, so memory stays bounded however long the stream.
+   */
+  createMediaSource(readable: ReadableStream<Uint8Array>, codec: 'webm' | 'mp4' | (string & {}), options?: MediaSourceOptions): MediaSource
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 import { smokeError, argError } from './errors.js'
 import { restClasses } from './rest.js'
 import { queryClass, dbClasses } from './db.js'
+import { createTestPattern, createMediaSource, record, broadcast } from './media.js'
 
 /**
  * Loads Smoke's wasm and returns the namespace { Node, PageHub, NetworkHub, Socket, SocketServer, Database }. Go's
@@ -254,10 +255,7 @@ function build(native) {
         hub: new NodeHub(internal, id),
         sockets: new Sockets(internal, id),
         rest: new Rest(internal, id),
-        media: Object.freeze({
-          createTestPattern: notAvailable('node.media.createTestPattern()'),
-          createMediaSource: notAvailable('node.media.createMediaSource()'),
-        }),
+        media: Object.freeze({ createTestPattern, createMediaSource, record, broadcast }),
       })
     }
     address() { return promised(() => native.nodeAddress(this.#id)) }

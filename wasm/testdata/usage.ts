@@ -345,3 +345,15 @@ interface User extends Record { name: string, role: string }
 
 })();
 }
+{
+  // Media without the network: test pattern → recording → broadcast → playback.
+  const node = new Node()
+  const stream: MediaStream = node.media.createTestPattern({ width: 320, height: 240, frameRate: 15, audio: false })
+  const bytes: ReadableStream<Uint8Array> = node.media.record(stream, { timeslice: 200, keyFrameInterval: 1000 })
+  const live = node.media.broadcast(bytes, { maxBuffered: 1 << 20 })
+  const readers: number = live.readers
+  const video = document.createElement('video')
+  const source: MediaSource = node.media.createMediaSource(live.join(), 'webm', { media: video, ahead: 10, behind: 5 })
+  void readers
+  void source
+}

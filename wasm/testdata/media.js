@@ -1,0 +1,189 @@
+// Browser-side cases of node.media's local parts (test pattern, record, broadcast, createMediaSource), driven by
+// TestMedia (media_test.go): run(smoke) resolves to [{ name, ok, error, ms }].
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message)
+}
+
+async function until(cond, what, ms = 20000) {
+  const start = Date.now()
+  while (!(await cond())) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+function video() {
+  const v = document.createElement('video')
+  v.muted = true
+  v.autoplay = true
+  v.playsInline = true
+  document.body.append(v)
+  return v
+}
+
+const decoded = (v) => v.getVideoPlaybackQuality().totalVideoFrames
+
+// readAll reads a stream to its end, or for ms, and returns its bytes.
+async function readFor(readable, ms) {
+  const reader = readable.getReader()
+  const chunks = []
+  const stop = ms === undefined ? undefined : sleep(ms).then(() => 'stop')
+  for (;;) {
+    const r = await (stop ? Promise.race([reader.read(), stop]) : reader.read())
+    if (r === 'stop') {
+      await reader.cancel()
+      break
+    }
+    if (r.done) break
+    chunks.push(r.value)
+  }
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.length
+  }
+  return out
+}
+
+const isWebM = (b) => b.length > 4 && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3
+
+async function rejects(p, code, what) {
+  try {
+    await p
+  } catch (err) {
+    assert(err.code === code, `${what}: code ${err.code} (${err.message}), want ${code}`)
+    return
+  }
+  throw new Error(`${what}: did not reject`)
+}
+
+const cases = {
+  async 'test pattern: tracks, size, and moving frames'(smoke) {
+    const node = new smoke.Node()
+    const stream = node.media.createTestPattern({ width: 320, height: 240, frameRate: 30 })
+    assert(stream instanceof MediaStream, 'a MediaStream')
+    assert(stream.getVideoTracks().length === 1 && stream.getAudioTracks().length === 1, 'one video and one audio track')
+    const v = video()
+    v.srcObject = stream
+    await until(() => v.videoWidth === 320 && v.videoHeight === 240, 'the 320×240 picture')
+    const t0 = v.currentTime
+    const f0 = decoded(v)
+    await sleep(1000)
+    assert(v.currentTime - t0 > 0.5, `currentTime grew ${v.currentTime - t0} s in a second`)
+    assert(decoded(v) - f0 >= 10, `${decoded(v) - f0} frames decoded in a second at 30 fps`)
+    for (const t of stream.getTracks()) t.stop()
+    v.remove()
+    await node.dispose()
+  },
+
+  async 'test pattern: no audio on request; bad options'(smoke) {
+    const node = new smoke.Node()
+    const stream = node.media.createTestPattern({ audio: false })
+    assert(stream.getAudioTracks().length === 0, 'no audio track')
+    for (const t of stream.getTracks()) t.stop()
+    try {
+      node.media.createTestPattern({ width: -5 })
+      throw new Error('width -5 did not throw')
+    } catch (err) {
+      assert(err instanceof RangeError && err.code === 'ERR_INVALID_ARG_VALUE', `width -5: ${err.name} ${err.code}`)
+    }
+    try {
+      node.media.record('not a stream')
+      throw new Error('record of a string did not throw')
+    } catch (err) {
+      assert(err instanceof TypeError && err.code === 'ERR_INVALID_ARG_TYPE', `record('x'): ${err.name} ${err.code}`)
+    }
+    await node.dispose()
+  },
+
+  async 'record: WebM bytes that end when the tracks end'(smoke) {
+    const node = new smoke.Node()
+    const stream = node.media.createTestPattern({ width: 320, height: 240 })
+    const readable = node.media.record(stream)
+    setTimeout(() => { for (const t of stream.getTracks()) t.stop() }, 1500)
+    const bytes = await readFor(readable)
+    assert(isWebM(bytes), `starts with the EBML magic: ${Array.from(bytes.subarray(0, 4))}`)
+    assert(bytes.length > 10000, `${bytes.length} bytes in 1.5 s`)
+    await node.dispose()
+  },
+
+  async 'broadcast: a late joiner gets the init segment and plays'(smoke) {
+    const node = new smoke.Node()
+    const stream = node.media.createTestPattern({ width: 320, height: 240 })
+    const live = node.media.broadcast(node.media.record(stream, { keyFrameInterval: 500 }))
+    const early = readFor(live.join(), 3000)
+    await sleep(2000)
+    const late = live.join()
+    assert(live.readers === 2, `${live.readers} readers`)
+    const v = video()
+    node.media.createMediaSource(late, 'webm', { media: v })
+    await until(() => v.currentTime > 1 && decoded(v) > 15, `the late joiner playing (currentTime ${v.currentTime}, ${decoded(v)} frames)`)
+    const earlyBytes = await early
+    assert(isWebM(earlyBytes), 'the early reader starts with the EBML magic')
+    for (const t of stream.getTracks()) t.stop()
+    v.remove()
+    await node.dispose()
+  },
+
+  async 'broadcast: a reader that falls behind fails alone'(smoke) {
+    const node = new smoke.Node()
+    const stream = node.media.createTestPattern({ width: 640, height: 480 })
+    const live = node.media.broadcast(node.media.record(stream, { videoBitsPerSecond: 2000000 }), { maxBuffered: 65536 })
+    const stalled = live.join() // never read
+    const reading = live.join()
+    const bytes = await readFor(reading, 2500)
+    assert(bytes.length > 65536, `the reading reader got ${bytes.length} bytes`)
+    // An errored stream drops what it had queued: the stalled reader's next read fails.
+    await rejects(stalled.getReader().read(), 'ERR_BUFFER_FULL', 'the stalled reader')
+    assert(live.readers === 0, `${live.readers} readers left after both went`)
+    for (const t of stream.getTracks()) t.stop()
+    await node.dispose()
+  },
+
+  async 'broadcast: bytes that are not WebM'(smoke) {
+    const node = new smoke.Node()
+    const junk = new ReadableStream({
+      start(c) {
+        c.enqueue(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]))
+        c.close()
+      },
+    })
+    const live = node.media.broadcast(junk)
+    const reader = live.join().getReader()
+    await rejects(reader.read(), 'ERR_PROTOCOL', 'reading junk')
+    await node.dispose()
+  },
+
+  async 'createMediaSource: memory stays bounded while a stream plays'(smoke) {
+    const node = new smoke.Node()
+    const stream = node.media.createTestPattern({ width: 320, height: 240 })
+    const v = video()
+    node.media.createMediaSource(node.media.record(stream), 'webm', { media: v, ahead: 2, behind: 1 })
+    await until(() => v.currentTime > 5, `5 s played (currentTime ${v.currentTime})`, 30000)
+    await sleep(500)
+    const start = v.buffered.length ? v.buffered.start(0) : 0
+    assert(start > 2, `buffered from ${start} s at currentTime ${v.currentTime}: played media was not removed`)
+    for (const t of stream.getTracks()) t.stop()
+    v.remove()
+    await node.dispose()
+  },
+}
+
+export async function run(smoke, only) {
+  const results = []
+  for (const [name, fn] of Object.entries(cases)) {
+    if (only && !only.includes(name)) continue
+    const start = performance.now()
+    try {
+      await Promise.race([fn(smoke), sleep(90000).then(() => { throw new Error('case timed out after 90 s') })])
+      results.push({ name, ok: true, error: '', ms: performance.now() - start })
+    } catch (err) {
+      results.push({ name, ok: false, error: String(err && err.stack || err), ms: performance.now() - start })
+    }
+  }
+  return results
+}
