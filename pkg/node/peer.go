@@ -43,6 +43,11 @@ type peer struct {
 
 	mu    sync.Mutex
 	links map[*dcLink]struct{}
+
+	media *peerMedia
+	// changed is closed and replaced whenever negotiation moves or a track arrives: waitFor's wake-up.
+	changedMu sync.Mutex
+	changed   chan struct{}
 }
 
 // errPeerReplaced closes a polite peer that gave way to the remote's offer in a collision; Dial retries.
@@ -58,8 +63,14 @@ func (pl *pool) newPeer(remote string, pc *rtc.PeerConnection) *peer {
 		created: time.Now(),
 		done:    make(chan struct{}),
 		links:   make(map[*dcLink]struct{}),
+		media:   newPeerMedia(),
+		changed: make(chan struct{}),
 	}
 	p.state.Store(rtc.PeerConnectionStateNew)
+	pc.OnTrack(func(t rtc.RemoteTrack, mid string) {
+		p.media.track(t, mid)
+		p.notify()
+	})
 	p.ops.onPanic = func(r any) { p.fail(fmt.Errorf("node: negotiating with %s: internal error: %v", remote, r)) }
 	pc.OnNegotiationNeeded(func() { p.ops.push(p.negotiate) })
 	pc.OnICECandidate(func(c rtc.ICECandidateInit) {
@@ -139,12 +150,13 @@ func (p *peer) negotiate() {
 		// An exchange is under way; the browser (or pion) fires negotiationneeded again when it is over, if needed.
 		return
 	}
-	if d := p.pc.CurrentRemoteDescription(); d != nil && strings.Contains(d.SDP, "m=application") {
+	if d := p.pc.CurrentRemoteDescription(); d != nil && strings.Contains(d.SDP, "m=application") && !p.media.wantOffer {
 		// Datachannels need no renegotiation once SCTP is negotiated, but pion may still ask for it after the
 		// first channel. Skipping it avoids needless offer collisions (and pion's lack of local rollback).
-		// Media, which does need renegotiation, will negotiate explicitly.
+		// Media, which does need renegotiation, sets wantOffer (media.go).
 		return
 	}
+	p.media.wantOffer = false
 	offer, err := p.pc.CreateOffer()
 	if err == nil {
 		err = p.pc.SetLocalDescription(offer)
@@ -154,6 +166,7 @@ func (p *peer) negotiate() {
 		return
 	}
 	p.send(signal{Description: p.pc.LocalDescription()})
+	p.described(p.pc.LocalDescription(), true)
 }
 
 // handle applies one signalling message from the remote (an op).
@@ -224,6 +237,7 @@ func (p *peer) handleDescription(d rtc.SessionDescription) {
 		_ = p.pc.AddICECandidate(c) // see handle: an unusable candidate is not fatal
 	}
 	p.pending = nil
+	p.described(&d, false)
 	if d.Type == rtc.SDPTypeOffer {
 		answer, err := p.pc.CreateAnswer()
 		if err == nil {
@@ -234,6 +248,53 @@ func (p *peer) handleDescription(d rtc.SessionDescription) {
 			return
 		}
 		p.send(signal{Description: p.pc.LocalDescription()})
+		p.described(p.pc.LocalDescription(), true)
+	}
+}
+
+// described tells the media streams of a session description just applied, and wakes waitFor.
+func (p *peer) described(d *rtc.SessionDescription, local bool) {
+	if d != nil {
+		p.media.described(d.SDP, local)
+	}
+	p.notify()
+}
+
+// notify wakes every waitFor to check its condition again.
+func (p *peer) notify() {
+	p.changedMu.Lock()
+	close(p.changed)
+	p.changed = make(chan struct{})
+	p.changedMu.Unlock()
+}
+
+// waitFor waits until cond holds, checking it after each change of negotiation (notify), or until ctx ends or the
+// peer closes.
+func (p *peer) waitFor(ctx context.Context, cond func() bool) error {
+	for {
+		p.changedMu.Lock()
+		ch := p.changed
+		p.changedMu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-p.done:
+			return p.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// errOr returns the error the peer closed with, or err if it has not closed.
+func (p *peer) errOr(err error) error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+		return err
 	}
 }
 
@@ -274,6 +335,7 @@ func (p *peer) close(err error, bye bool) {
 	}
 	p.pool.forget(p)
 	p.ops.close()
+	p.media.close()
 	if bye {
 		s := signal{Session: p.session, To: p.remoteSession, Bye: true}
 		if b, err := json.Marshal(s); err == nil {

@@ -163,6 +163,13 @@ func (pl *pool) get(remote string, closed func() error) (*peer, error) {
 	return pl.createLocked(remote, cfg)
 }
 
+// lookup returns the peer for remote, or nil.
+func (pl *pool) lookup(remote string) *peer {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return pl.peers[remote]
+}
+
 // has reports whether the pool has a peer connection to remote now.
 func (pl *pool) has(remote string) bool {
 	pl.mu.Lock()

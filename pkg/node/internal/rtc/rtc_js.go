@@ -70,6 +70,7 @@ type pcImpl struct {
 	mu       sync.Mutex
 	handlers map[string]func() // event name → remove of its listener
 	closed   bool
+	idle     map[*Transceiver]struct{} // released by Release, for AddTrack to reuse (media_js.go)
 
 	closeOnce sync.Once
 	closeErr  error

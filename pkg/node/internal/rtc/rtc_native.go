@@ -4,6 +4,7 @@ package rtc
 
 import (
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 )
@@ -27,7 +28,14 @@ func NewAPI(s *Settings) *API {
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 		se.LoggerFactory = &logging.DefaultLoggerFactory{DefaultLogLevel: logging.LogLevelDisabled}
 	}
-	return &API{apiImpl{webrtc.NewAPI(webrtc.WithSettingEngine(se))}}
+	// Media needs codecs to negotiate and interceptors (NACK, RTCP reports) to keep a stream healthy; both cost
+	// nothing until a track is added.
+	var m webrtc.MediaEngine
+	ir := &interceptor.Registry{}
+	if err := m.RegisterDefaultCodecs(); err == nil {
+		_ = webrtc.RegisterDefaultInterceptors(&m, ir)
+	}
+	return &API{apiImpl{webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(&m), webrtc.WithInterceptorRegistry(ir))}}
 }
 
 // NewPeerConnection makes a peer connection.

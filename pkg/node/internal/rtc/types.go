@@ -134,3 +134,6 @@ var (
 		Close() error
 	} = (*DataChannel)(nil)
 )
+
+// Transceiver is one m-line of a peer connection: one track sent (W3C RTCRtpTransceiver, pion's RTPTransceiver).
+type Transceiver struct{ transceiverImpl }

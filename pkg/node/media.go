@@ -1,0 +1,423 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/smokenet/smoke/pkg/node/internal/rtc"
+)
+
+// Media: tracks sent from one node to another on the peer connection their sockets already share (MEDIA.md). A
+// sender adds its tracks, each on a transceiver of its own, and renegotiates; the receiver picks them out by the
+// transceivers' mids, which the sender tells it out of band (pkg/rest puts them in a media response's head). So two
+// media streams between the same two nodes never mix, and a stream ends for both sides when either stops it:
+// stopping a transceiver renegotiates its m-line away, which each side reads from the session descriptions.
+
+// LocalTrack is a track this node sends: natively a pion webrtc.TrackLocal, in the browser a MediaStreamTrack
+// (a syscall/js.Value).
+type LocalTrack = rtc.LocalTrack
+
+// RemoteTrack is a track this node receives: natively a pion *webrtc.TrackRemote, in the browser a
+// MediaStreamTrack (a syscall/js.Value).
+type RemoteTrack = rtc.RemoteTrack
+
+// Limits of one media stream, and of what a peer may make a node hold.
+const (
+	// MaxMediaTracks is the most tracks one SendMedia may carry.
+	MaxMediaTracks = 16
+	// maxUnclaimedTracks bounds the tracks a peer has sent that no ReceiveMedia has claimed yet: a sender that
+	// adds tracks nobody asks for cannot make the receiver keep more.
+	maxUnclaimedTracks = 64
+)
+
+// ErrMediaEnded means a media stream has ended: its sender stopped it, its receiver stopped it, or the peer
+// connection closed.
+var ErrMediaEnded = errors.New("node: media stream ended")
+
+// MediaSender is tracks this node sends to one remote node.
+type MediaSender struct {
+	p    *peer
+	trs  []*rtc.Transceiver
+	mids []string
+	done chan struct{}
+	once sync.Once
+}
+
+// SendMedia starts sending tracks to the node at address, on the peer connection to it (made if need be), and
+// returns once the remote has agreed to receive them. Tell the remote the sender's Mids: ReceiveMedia picks the
+// tracks out by them.
+func (n *Node) SendMedia(ctx context.Context, address string, tracks []LocalTrack) (*MediaSender, error) {
+	if len(tracks) == 0 || len(tracks) > MaxMediaTracks {
+		return nil, fmt.Errorf("node: SendMedia takes 1 to %d tracks, got %d", MaxMediaTracks, len(tracks))
+	}
+	for attempt := 0; ; attempt++ {
+		s, err := n.sendMedia(ctx, address, tracks)
+		if errors.Is(err, errPeerReplaced) && attempt < 3 {
+			continue // lost an offer collision on a new connection; the replacement carries on (as in Dial)
+		}
+		return s, err
+	}
+}
+
+func (n *Node) sendMedia(ctx context.Context, address string, tracks []LocalTrack) (*MediaSender, error) {
+	p, err := n.mediaPeer(ctx, address, true)
+	if err != nil {
+		return nil, err
+	}
+	s := &MediaSender{p: p, done: make(chan struct{})}
+	var addErr error
+	ok := p.ops.push(func() {
+		for _, t := range tracks {
+			tr, err := p.pc.AddTrack(t)
+			if err != nil {
+				addErr = err
+				break
+			}
+			s.trs = append(s.trs, tr)
+		}
+		p.media.wantOffer = true
+		p.negotiate()
+	})
+	if !ok {
+		return nil, p.errOr(ErrPeerGone)
+	}
+	err = p.waitFor(ctx, func() bool {
+		if addErr != nil {
+			return true
+		}
+		if len(s.trs) != len(tracks) || p.pc.SignalingState() != rtc.SignalingStateStable {
+			return false
+		}
+		// Done when a negotiation has agreed that these transceivers send: our description says we send on each
+		// and the remote's says it receives.
+		local, remote := p.pc.LocalDescription(), p.pc.CurrentRemoteDescription()
+		if local == nil || remote == nil {
+			return false
+		}
+		ll, rl := mediaLines(local.SDP), mediaLines(remote.SDP)
+		for _, tr := range s.trs {
+			mid := tr.Mid()
+			if mid == "" || !ll[mid].sends(true) || !rl[mid].sends(false) {
+				return false
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = addErr
+	}
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	for _, tr := range s.trs {
+		s.mids = append(s.mids, tr.Mid())
+	}
+	p.media.addSender(s)
+	return s, nil
+}
+
+// Mids returns the mids of the sender's transceivers, one per track in SendMedia's order.
+func (s *MediaSender) Mids() []string { return s.mids }
+
+// Done is closed when the stream ends: Close, the receiver stopping it, or the peer connection closing.
+func (s *MediaSender) Done() <-chan struct{} { return s.done }
+
+// Close stops sending: the transceivers stop, and the remote's tracks end once the renegotiation that follows is
+// done.
+func (s *MediaSender) Close() error {
+	s.stop()
+	return nil
+}
+
+func (s *MediaSender) stop() {
+	s.once.Do(func() {
+		close(s.done)
+		s.p.media.removeSender(s)
+		s.p.ops.push(func() {
+			for _, tr := range s.trs {
+				_ = s.p.pc.Release(tr)
+			}
+			s.p.media.wantOffer = true
+			s.p.negotiate()
+		})
+	})
+}
+
+// ended is the sender's end seen from outside (the remote stopped receiving, or the peer closed): nothing to
+// renegotiate if the peer is gone.
+func (s *MediaSender) ended() { s.stop() }
+
+// MediaReceiver is tracks this node receives from one remote node.
+type MediaReceiver struct {
+	p      *peer
+	mids   []string
+	tracks []RemoteTrack
+	done   chan struct{}
+	once   sync.Once
+}
+
+// ReceiveMedia waits for the tracks with mids from the node at address (the mids its MediaSender has) and returns
+// them. It does not make a peer connection: the sender makes one, and the mids come to us over it.
+func (n *Node) ReceiveMedia(ctx context.Context, address string, mids []string) (*MediaReceiver, error) {
+	if len(mids) == 0 || len(mids) > MaxMediaTracks {
+		return nil, fmt.Errorf("node: ReceiveMedia takes 1 to %d mids, got %d", MaxMediaTracks, len(mids))
+	}
+	p, err := n.mediaPeer(ctx, address, false)
+	if err != nil {
+		return nil, err
+	}
+	r := &MediaReceiver{p: p, mids: mids, done: make(chan struct{})}
+	if err := p.waitFor(ctx, func() bool { return p.media.claim(r) }); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Tracks returns the received tracks, in the order of the mids.
+func (r *MediaReceiver) Tracks() []RemoteTrack { return r.tracks }
+
+// Done is closed when the stream ends: the sender stopped it, Close, or the peer connection closed.
+func (r *MediaReceiver) Done() <-chan struct{} { return r.done }
+
+// Close stops receiving here: Tracks are no longer this receiver's, and Done closes. The sender is not told (a
+// receiver's transceiver cannot stop the remote's without costing an m-line for good): tell it through the exchange
+// that carried the mids, as pkg/rest does when a media response's client goes away.
+func (r *MediaReceiver) Close() error {
+	r.end()
+	return nil
+}
+
+func (r *MediaReceiver) end() {
+	r.once.Do(func() {
+		r.p.media.removeReceiver(r)
+		close(r.done)
+	})
+}
+
+// mediaPeer returns the peer connection to address; create says whether to make one.
+func (n *Node) mediaPeer(ctx context.Context, address string, create bool) (*peer, error) {
+	if n.hubErr != nil {
+		return nil, n.hubErr
+	}
+	remote, err := n.resolve(ctx, address)
+	if err != nil {
+		return nil, err
+	}
+	if self, err := n.Address(ctx); err != nil {
+		return nil, err
+	} else if remote == self {
+		return nil, fmt.Errorf("node: media to this node itself: use the tracks directly")
+	}
+	if create {
+		return n.pool.get(remote, n.errClosed)
+	}
+	if p := n.pool.lookup(remote); p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%w: no peer connection to %s for media", ErrPeerGone, remote)
+}
+
+// peerMedia is one peer connection's media: what it sends and receives, and what arrived unclaimed.
+type peerMedia struct {
+	// wantOffer makes negotiate offer even though the connection is already negotiated (media changed); touched
+	// only by ops.
+	wantOffer bool
+
+	mu        sync.Mutex
+	closed    bool
+	arrived   map[string]RemoteTrack // mid → track not yet claimed
+	order     []string               // arrival order of arrived, to drop the oldest
+	senders   map[*MediaSender]struct{}
+	receivers map[*MediaReceiver]struct{}
+}
+
+func newPeerMedia() *peerMedia {
+	return &peerMedia{
+		arrived:   make(map[string]RemoteTrack),
+		senders:   make(map[*MediaSender]struct{}),
+		receivers: make(map[*MediaReceiver]struct{}),
+	}
+}
+
+// track records a track the remote started sending (from the track event, which must not block).
+func (m *peerMedia) track(t RemoteTrack, mid string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	if _, ok := m.arrived[mid]; !ok {
+		m.order = append(m.order, mid)
+	}
+	m.arrived[mid] = t
+	for len(m.order) > maxUnclaimedTracks {
+		delete(m.arrived, m.order[0])
+		m.order = m.order[1:]
+	}
+}
+
+// claim gives r its tracks if all have arrived.
+func (m *peerMedia) claim(r *MediaReceiver) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, mid := range r.mids {
+		if _, ok := m.arrived[mid]; !ok {
+			return false
+		}
+	}
+	for _, mid := range r.mids {
+		r.tracks = append(r.tracks, m.arrived[mid])
+		delete(m.arrived, mid)
+	}
+	m.order = slicesDelete(m.order, r.mids)
+	m.receivers[r] = struct{}{}
+	return true
+}
+
+func (m *peerMedia) addSender(s *MediaSender) {
+	m.mu.Lock()
+	closed := m.closed
+	if !closed {
+		m.senders[s] = struct{}{}
+	}
+	m.mu.Unlock()
+	if closed {
+		s.ended()
+	}
+}
+
+func (m *peerMedia) removeSender(s *MediaSender) {
+	m.mu.Lock()
+	delete(m.senders, s)
+	m.mu.Unlock()
+}
+
+func (m *peerMedia) removeReceiver(r *MediaReceiver) {
+	m.mu.Lock()
+	delete(m.receivers, r)
+	m.mu.Unlock()
+}
+
+// described reads a session description just applied (local says whose): a stream whose m-lines no longer flow
+// has ended, and a track that arrived for such an m-line is stale.
+func (m *peerMedia) described(sdp string, local bool) {
+	lines := mediaLines(sdp)
+	m.mu.Lock()
+	var ended []func()
+	for s := range m.senders {
+		for _, mid := range s.mids {
+			if l, ok := lines[mid]; ok && !l.sends(local) {
+				ended = append(ended, s.ended)
+				break
+			}
+		}
+	}
+	for r := range m.receivers {
+		for _, mid := range r.mids {
+			if l, ok := lines[mid]; ok && !l.sends(!local) {
+				ended = append(ended, r.end)
+				break
+			}
+		}
+	}
+	for mid := range m.arrived {
+		if l, ok := lines[mid]; ok && !l.sends(!local) {
+			delete(m.arrived, mid)
+			m.order = slicesDelete(m.order, []string{mid})
+		}
+	}
+	m.mu.Unlock()
+	for _, f := range ended {
+		f()
+	}
+}
+
+// close ends every stream of the peer.
+func (m *peerMedia) close() {
+	m.mu.Lock()
+	m.closed = true
+	var ended []func()
+	for s := range m.senders {
+		ended = append(ended, s.ended)
+	}
+	for r := range m.receivers {
+		ended = append(ended, r.end)
+	}
+	m.arrived, m.order = nil, nil
+	m.mu.Unlock()
+	for _, f := range ended {
+		f()
+	}
+}
+
+// mline is what media.go needs of one m-line of an SDP.
+type mline struct {
+	stopped   bool   // port 0: rejected or stopped
+	direction string // sendrecv, sendonly, recvonly or inactive
+}
+
+// sends reports whether the side that wrote the m-line (ours: own) says that media flows from the side that sends
+// on it: in our own description that we send, in the remote's that it receives what we send. For a stream the
+// remote sends, ask with own flipped.
+func (l mline) sends(own bool) bool {
+	if l.stopped || l.direction == "" {
+		return false
+	}
+	if own {
+		return l.direction == "sendonly" || l.direction == "sendrecv"
+	}
+	return l.direction == "recvonly" || l.direction == "sendrecv"
+}
+
+// mediaLines reads an SDP's audio and video m-lines by mid.
+func mediaLines(sdp string) map[string]mline {
+	out := make(map[string]mline)
+	var cur *mline
+	var mid string
+	flush := func() {
+		if cur != nil && mid != "" {
+			out[mid] = *cur
+		}
+		cur, mid = nil, ""
+	}
+	for _, line := range strings.Split(sdp, "\n") {
+		line = strings.TrimRight(line, "\r")
+		switch {
+		case strings.HasPrefix(line, "m="):
+			flush()
+			f := strings.Fields(line[2:])
+			if len(f) >= 2 && (f[0] == "audio" || f[0] == "video") {
+				cur = &mline{stopped: f[1] == "0", direction: "sendrecv"}
+			}
+		case cur == nil:
+		case strings.HasPrefix(line, "a=mid:"):
+			mid = strings.TrimPrefix(line, "a=mid:")
+		case line == "a=sendrecv" || line == "a=sendonly" || line == "a=recvonly" || line == "a=inactive":
+			cur.direction = line[2:]
+		}
+	}
+	flush()
+	return out
+}
+
+// slicesDelete returns s without the values in drop.
+func slicesDelete(s, drop []string) []string {
+	out := s[:0]
+	for _, v := range s {
+		keep := true
+		for _, d := range drop {
+			if v == d {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, v)
+		}
+	}
+	return out
+}
