@@ -10,7 +10,7 @@ import (
 	"github.com/smokenet/smoke/pkg/node/internal/rtc"
 )
 
-// Media: tracks sent from one node to another on the peer connection their sockets already share (MEDIA.md). A
+// Media: tracks sent from one node to another on the peer connection their sockets already share (pkg/media/SPEC.md). A
 // sender adds its tracks, each on a transceiver of its own, and renegotiates; the receiver picks them out by the
 // transceivers' mids, which the sender tells it out of band (pkg/rest puts them in a media response's head). So two
 // media streams between the same two nodes never mix, and a stream ends for both sides when either stops it:
