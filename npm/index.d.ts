@@ -45,6 +45,7 @@ export interface SmokeError extends Error {
     | 'ERR_INVALID_ARG_VALUE'
     | 'ERR_FAILED'
     | 'ERR_REDIRECT'
+    | 'ERR_NOT_MEDIA'
     | (string & {})
 }
 
@@ -378,8 +379,11 @@ export interface FetchResponse extends RestBodyReaders {
    * ends the stream and stops the server's query. The body is read once. Throws ERR_NOT_RECORDS for other kinds.
    */
   query<T = unknown>(): Query<T>
-  /** Reads a media body as a MediaStream. Not yet available: rejects with ERR_NOT_AVAILABLE. */
-  mediastream(): Promise<never>
+  /**
+   * The MediaStream of a media response (res.mediastream on the server). Its tracks end when the server's do, and
+   * stopping all of them stops the server sending. Rejects with ERR_NOT_MEDIA for other kinds of body.
+   */
+  mediastream(): Promise<MediaStream>
 }
 
 /**
@@ -517,8 +521,12 @@ export interface RestResponse {
    * break, a closed tab), which stops the query; rejects if the query failed (the response is cut).
    */
   query(query: Query<unknown>): Promise<boolean>
-  /** Serves a MediaStream. Not yet available: throws ERR_NOT_AVAILABLE. */
-  mediastream(...args: unknown[]): never
+  /**
+   * Serves stream (a camera, a test pattern, or a response.mediastream() passed on) as a media response: its tracks
+   * go to the client on the peer connection the two nodes share, and the response lasts until they end or the
+   * client stops watching. Resolves then; rejects if the tracks could not be sent.
+   */
+  mediastream(stream: MediaStream): Promise<void>
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -667,7 +675,7 @@ export interface MediaSourceOptions {
   behind?: number
 }
 
-/** node.media: media that needs no network. MediaStreams as REST responses are not yet available. */
+/** node.media: test patterns, recording, broadcast and playback of byte streams (res.mediastream serves MediaStreams). */
 export interface Media {
   /**
    * A MediaStream of moving colour bars with a frame counter and a clock, and a quiet tone. Drawn on a timer, so it

@@ -22,10 +22,10 @@ import (
 	"github.com/smokenet/smoke/pkg/rest"
 )
 
-// transpile returns testdata/examples/database.ts with its types stripped by the TypeScript compiler of npm/'s dev
-// dependencies (transpileModule: types erased, nothing else changed), so that the README example, written in
+// transpile returns testdata/examples/name with its types stripped by the TypeScript compiler of npm/'s dev
+// dependencies (transpileModule: types erased, nothing else changed), so that a README example, written in
 // TypeScript, runs as it is written.
-func transpile(t *testing.T) string {
+func transpile(t *testing.T, name string) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -42,7 +42,7 @@ func transpile(t *testing.T) string {
 process.stdin.on('data', (d) => { src += d }).on('end', () => {
   process.stdout.write(ts.transpileModule(src, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText)
 })`, ts)
-	in, err := os.Open(filepath.Join("testdata", "examples", "database.ts"))
+	in, err := os.Open(filepath.Join("testdata", "examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ process.stdin.on('data', (d) => { src += d }).on('end', () => {
 // writes five users to IndexedDB, serves a filtered query over REST, and the client orders and projects it.
 func TestDatabaseReadmeExample(t *testing.T) {
 	t.Parallel()
-	code := transpile(t)
+	code := transpile(t, "database.ts")
 	for _, mode := range []string{"esm", "script"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()

@@ -58,6 +58,15 @@ var natives = []native{
 	{name: "restRecords", params: "exchange:handle status:int? headers:any? records:string? end:bool?", fn: (*registry).restRecords},
 	{name: "restDrain", params: "exchange:handle resolve:func reject:func", fn: (*registry).restDrain},
 	{name: "restAbort", params: "exchange:handle", fn: (*registry).restAbort},
+	{name: "restMedia", params: "exchange:handle status:int headers:any descriptor:string", fn: (*registry).restMedia},
+
+	// Media (media_js.go).
+	{name: "mediaSend", params: "node:handle address:string tracks:any", fn: (*registry).mediaSend},
+	{name: "mediaSenderDone", params: "sender:handle", fn: (*registry).mediaSenderDone},
+	{name: "mediaSenderClose", params: "sender:handle", fn: (*registry).mediaSenderClose},
+	{name: "mediaReceive", params: "node:handle address:string mids:any", fn: (*registry).mediaReceive},
+	{name: "mediaReceiverDone", params: "receiver:handle", fn: (*registry).mediaReceiverDone},
+	{name: "mediaReceiverClose", params: "receiver:handle", fn: (*registry).mediaReceiverClose},
 	{name: "restFetch", params: "node:handle request:any body:any? signal:any? timeout:int done:func", fn: (*registry).restFetch},
 	{name: "bodyRead", params: "body:handle resolve:func? reject:func?", fn: (*registry).bodyRead},
 	{name: "bodyCancel", params: "body:handle", fn: (*registry).bodyCancel},

@@ -203,6 +203,7 @@ type resOp struct {
 	header  []string // name, value, name, value, ...
 	data    []byte
 	records bool // the body is a record stream (res.query): data holds records, JSON joined by newlines
+	media   bool // the head starts a media response (res.mediastream, media_js.go): body kind media
 	end     bool
 	abort   bool
 }
@@ -390,7 +391,10 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 					h.Add(op.header[j], op.header[j+1])
 				}
 				// A record stream (res.query) is a kind of body pkg/rest marks in the head (rest.NewRecordWriter);
-				// media (res.mediastream) will be another (rest.SetBodyKind) once the media API exists.
+				// media (res.mediastream) is another (rest.SetBodyKind).
+				if op.media {
+					_ = rest.SetBodyKind(w, rest.KindMedia)
+				}
 				if op.records {
 					w.WriteHeader(op.status)
 					var err error

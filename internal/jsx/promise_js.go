@@ -11,7 +11,8 @@ import (
 // as an error ([ErrorFrom]). Like JavaScript's await it takes any value: a
 // thenable is followed, anything else is the result.
 //
-// When ctx is done first, Await returns ctx.Err() at once. JavaScript has no
+// When ctx is done first, Await returns ctx.Err() at once (and a rejection
+// that comes later is not reported as unhandled). JavaScript has no
 // way to cancel a Promise, so abort the work itself (an AbortController
 // passed to it) if it should stop. The two callbacks Await attached are
 // released when the promise settles, whether or not anyone still waits, and
@@ -25,6 +26,10 @@ import (
 // starts.
 func Await(ctx context.Context, promise js.Value) (js.Value, error) {
 	if err := ctx.Err(); err != nil {
+		// Nobody will wait for it: its rejection, if it comes, must not count as unhandled.
+		if p, err := Call(promiseCtor, "resolve", promise); err == nil {
+			_, _ = Call(p, "catch", ignore)
+		}
 		return js.Undefined(), err
 	}
 	type result struct {
@@ -68,6 +73,9 @@ func Await(ctx context.Context, promise js.Value) (js.Value, error) {
 		return js.Undefined(), ctx.Err()
 	}
 }
+
+// ignore is a rejection handler that does nothing, for promises nobody waits for. It lives as long as the module.
+var ignore = js.FuncOf(func(js.Value, []js.Value) any { return nil })
 
 // Promise returns a JavaScript Promise for the work f, which runs in a new
 // goroutine: the way to give JavaScript a method that may block. It is

@@ -87,12 +87,8 @@ function build(native) {
     }
   }
 
-  const notAvailable = (what) => function () {
-    throw smokeError('ERR_NOT_AVAILABLE', `${what} is not yet available in this version of Smoke`)
-  }
-
   const { newQuery } = queryClass({ internal, checkToken })
-  const { Rest } = restClasses({ native, internal, checkToken, notAvailable, newQuery })
+  const { Rest } = restClasses({ native, internal, checkToken, newQuery })
   const { Database } = dbClasses({ native, promised, newQuery })
 
   /** An in-page hub. Nodes that share one reach each other; each gets the next address, 0.0.0.1, 0.0.0.2, … */

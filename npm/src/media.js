@@ -510,3 +510,142 @@ export function createMediaSource(readable, codec, opts) {
   }, { once: true })
   return source
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Media responses: res.mediastream() and response.mediastream() (pkg/media/SPEC.md)
+
+const MAX_DESCRIPTOR = 4096
+const MAX_TRACKS = 16
+
+/**
+ * serveMedia answers a request with a media response of stream: it sends the stream's live tracks to the client
+ * node (native.mediaSend), then the head and the descriptor (head), and keeps the response open until the tracks
+ * have all ended (stopped here, or ended upstream), the client goes (signal), or the peer connection does. It
+ * releases the tracks' transceivers, then ends the response (end).
+ */
+export async function serveMedia({ native, node, remote, stream, signal, head, end, abort }) {
+  const tracks = stream.getTracks().filter((t) => t.readyState === 'live')
+  if (tracks.length === 0) throw smokeError('ERR_INVALID_STATE', 'res.mediastream(): the stream has no live tracks')
+  if (tracks.length > MAX_TRACKS) throw smokeError('ERR_INVALID_ARG_VALUE', `res.mediastream(): a media response carries at most ${MAX_TRACKS} tracks`, RangeError)
+  let sender
+  try {
+    const [id, mids] = await native.mediaSend(node, remote, tracks)
+    sender = id
+    await head(JSON.stringify({ mids, kinds: tracks.map((t) => t.kind) }) + '\n')
+  } catch (err) {
+    if (sender !== undefined) native.mediaSenderClose(sender)
+    abort()
+    throw err
+  }
+  // Until the tracks end (a local stop() fires no event, so they are also looked at), the client goes, or the
+  // sender's stream ends on the peer connection.
+  await new Promise((resolve) => {
+    const ended = () => tracks.every((t) => t.readyState === 'ended')
+    const timer = setInterval(() => { if (ended()) finish() }, 250)
+    const onEnded = () => { if (ended()) finish() }
+    function finish() {
+      clearInterval(timer)
+      for (const t of tracks) t.removeEventListener('ended', onEnded)
+      signal.removeEventListener('abort', finish)
+      resolve()
+    }
+    for (const t of tracks) t.addEventListener('ended', onEnded)
+    signal.addEventListener('abort', finish)
+    native.mediaSenderDone(sender).then(finish, finish)
+  })
+  native.mediaSenderClose(sender)
+  if (!signal.aborted) await end().catch(() => {})
+}
+
+/**
+ * receiveMedia reads a media response's descriptor from body, picks the tracks out by their mids
+ * (native.mediaReceive) and returns a MediaStream of clones of them: the received tracks belong to transceivers
+ * that later streams reuse, so they are never stopped. The clones end when the server's tracks do (the body ends,
+ * or the stream ends on the peer connection), and stopping every clone stops the server.
+ */
+export async function receiveMedia({ native, node, server, body }) {
+  if (body === null) throw smokeError('ERR_PROTOCOL', 'the media response has no body')
+  const reader = body.getReader()
+  let d
+  try {
+    d = parseDescriptor(await readLine(reader))
+  } catch (err) {
+    reader.cancel(err).catch(() => {})
+    throw err
+  }
+  let receiver, tracks
+  try {
+    ;[receiver, tracks] = await native.mediaReceive(node, server, d.mids)
+  } catch (err) {
+    reader.cancel(err).catch(() => {})
+    throw err
+  }
+  if (tracks.some((t, i) => t.kind !== d.kinds[i])) {
+    native.mediaReceiverClose(receiver)
+    reader.cancel().catch(() => {})
+    throw smokeError('ERR_PROTOCOL', 'the media response names tracks of other kinds than it sends')
+  }
+  const clones = tracks.map((t) => t.clone())
+  const stops = new Map() // clone → its own stop(), before the one below replaced it
+  let over = false
+  const finish = () => {
+    if (over) return
+    over = true
+    native.mediaReceiverClose(receiver)
+    reader.cancel().catch(() => {})
+    for (const c of clones) {
+      if (c.readyState === 'ended') continue
+      stops.get(c)()
+      c.dispatchEvent(new Event('ended'))
+    }
+  }
+  // Stopping every clone is the page saying it has stopped watching.
+  for (const c of clones) {
+    const stop = c.stop.bind(c)
+    stops.set(c, stop)
+    c.stop = () => {
+      stop()
+      if (clones.every((x) => x.readyState === 'ended')) finish()
+    }
+  }
+  native.mediaReceiverDone(receiver).then(finish, finish)
+  ;(async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {}
+    finish()
+  })()
+  return new MediaStream(clones)
+}
+
+// readLine reads the descriptor line from reader: at most MAX_DESCRIPTOR bytes.
+async function readLine(reader) {
+  let buf = new Uint8Array(0)
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) throw smokeError('ERR_PROTOCOL', 'the media response ended before its descriptor did')
+    const next = new Uint8Array(buf.length + value.length)
+    next.set(buf)
+    next.set(value, buf.length)
+    buf = next
+    const nl = buf.indexOf(10)
+    if (nl >= 0) return new TextDecoder().decode(buf.subarray(0, nl))
+    if (buf.length > MAX_DESCRIPTOR) throw smokeError('ERR_PROTOCOL', `the media response's descriptor is longer than ${MAX_DESCRIPTOR} bytes`)
+  }
+}
+
+// parseDescriptor checks a descriptor as pkg/media/wire.go does.
+function parseDescriptor(line) {
+  let d
+  try {
+    d = JSON.parse(line)
+  } catch {
+    throw smokeError('ERR_PROTOCOL', 'the media response\'s descriptor is not JSON')
+  }
+  const ok = isObject(d) && Array.isArray(d.mids) && Array.isArray(d.kinds) && d.mids.length > 0 &&
+    d.mids.length <= MAX_TRACKS && d.kinds.length === d.mids.length && new Set(d.mids).size === d.mids.length &&
+    d.mids.every((m) => typeof m === 'string' && m !== '' && m.length <= 32) &&
+    d.kinds.every((k) => k === 'audio' || k === 'video')
+  if (!ok) throw smokeError('ERR_PROTOCOL', 'the media response\'s descriptor does not name 1 to 16 tracks with their mids and kinds')
+  return d
+}

@@ -8,13 +8,14 @@
 // `function`, and nothing else in this file may start a line with `export ` or `import `.
 
 import { smokeError, argError } from './errors.js'
+import { serveMedia, receiveMedia } from './media.js'
 
 /**
  * Makes the REST classes over one native object. ctx holds core.js's private pieces: native, the internal token,
- * checkToken(token, what), notAvailable(what) and newQuery(batches, count) (db.js).
+ * checkToken(token, what) and newQuery(batches, count) (db.js).
  */
 export function restClasses(ctx) {
-  const { native, internal, checkToken, notAvailable, newQuery } = ctx
+  const { native, internal, checkToken, newQuery } = ctx
   const encoder = new TextEncoder()
   const decoder = new TextDecoder()
 
@@ -326,7 +327,7 @@ export function restClasses(ctx) {
       this.#live.set(exchange, live)
       const head = { exchange, method: h[0], url: h[1], host: h[2], remoteAddress: h[3], remotePort, body, headers: h }
       const req = new RestRequest(internal, head, controller.signal)
-      const res = new RestResponse(internal, exchange, req, live)
+      const res = new RestResponse(internal, exchange, req, live, this.#node)
       this.#run(req, res)
     }
     #done(exchange, how, err) {
@@ -459,10 +460,12 @@ export function restClasses(ctx) {
     #ended = false
     #status
     #live
-    constructor(token, exchange, req, live) {
+    #node
+    constructor(token, exchange, req, live, node) {
       checkToken(token, 'RestResponse')
       this.#ex = exchange
       this.#live = live
+      this.#node = node
       this.#req = req
       this.statusCode = 200
       this.headers = {}
@@ -673,7 +676,31 @@ export function restClasses(ctx) {
         throw err
       })
     }
-    mediastream() { return notAvailable('res.mediastream()')() }
+    /**
+     * Serves stream (a MediaStream: a camera, a test pattern, or a response.mediastream() being passed on) as a
+     * media response: its tracks go to the client on the peer connection the two nodes share, and the response
+     * lasts until they end or the client stops watching. Resolves then; rejects if the tracks could not be sent.
+     */
+    mediastream(stream) {
+      this.#checkOpen('mediastream')
+      if (typeof MediaStream === 'undefined' || !(stream instanceof MediaStream)) throw argError('res.mediastream takes a MediaStream')
+      if (this.#head) throw smokeError('ERR_HEADERS_SENT', 'res.mediastream() after the head has been sent')
+      this.set('Content-Type', 'application/vnd.smoke.media+json') // pkg/media/SPEC.md
+      this.set('Cache-Control', 'no-store')
+      const ex = this.#ex
+      return handled(serveMedia({
+        native, node: this.#node, remote: this.#req.remoteAddress, stream, signal: this.#req.signal,
+        head: (descriptor) => {
+          const [status, headers] = this.#headArgs()
+          return new Promise((resolve, reject) => {
+            if (native.restMedia(ex, status, headers, descriptor)) resolve()
+            else native.restDrain(ex, resolve, reject)
+          })
+        },
+        end: () => (this.#ended ? Promise.resolve() : this.end()),
+        abort: () => this.abort(),
+      }))
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -755,6 +782,7 @@ export function restClasses(ctx) {
     #body
     #stream = undefined
     #kind
+    #node
     constructor(token, head, progress) {
       checkToken(token, 'FetchResponse')
       const headers = new Headers()
@@ -782,6 +810,7 @@ export function restClasses(ctx) {
       // Body kinds of pkg/rest: 'bytes' (the default), 'records' (a record stream: response.query() will read it)
       // and 'media' (response.mediastream()). Only bytes have a JavaScript API so far; the others read as bytes.
       this.#kind = head.kind
+      this.#node = head.node
     }
     /** The body as a ReadableStream of Uint8Array chunks, made once; null for a response that has none. */
     get body() {
@@ -800,7 +829,22 @@ export function restClasses(ctx) {
       const body = this.#body
       return newQuery(() => body.records())
     }
-    mediastream() { return Promise.reject(smokeError('ERR_NOT_AVAILABLE', 'response.mediastream() is not yet available in this version of Smoke')) }
+    /**
+     * The MediaStream of a media response (res.mediastream on the server). Its tracks end when the server's do,
+     * and stopping all of them stops the server sending. The body can be read once.
+     */
+    mediastream() {
+      if (this.#kind !== 'media') {
+        return Promise.reject(smokeError('ERR_NOT_MEDIA', `response.mediastream(): the response body is ${this.#kind}, not media`, TypeError))
+      }
+      let server
+      try {
+        server = new URL(this.url).hostname
+      } catch {
+        server = ''
+      }
+      return receiveMedia({ native, node: this.#node, server, body: this.body })
+    }
     static {
       Object.defineProperties(FetchResponse.prototype, Object.getOwnPropertyDescriptors(
         bodyReaders((r) => r.#body, (r) => r.headers.get('content-type') ?? '')))
@@ -860,7 +904,7 @@ export function restClasses(ctx) {
         try {
           const h = unpack(packed)
           const head = { status, statusText: h[0], url: h[1], redirected, headers: h, headersAt: 3, body: id,
-            inline: inline === 0 ? new Uint8Array(0) : inline, kind: h[2] }
+            inline: inline === 0 ? new Uint8Array(0) : inline, kind: h[2], node }
           resolve(new FetchResponse(internal, head, safeProgress))
         } catch (e) {
           reject(e)

@@ -1,0 +1,59 @@
+//go:build !js
+
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// TestMediaReadmeExample runs the original smoke README's "MediaStream and Media Proxy" example, verbatim apart
+// from the import line (testdata/examples/media-proxy.ts, its types erased by the TypeScript compiler): a test
+// pattern on node0, proxied by node1, watched by node2 in a <video>. Frames keep arriving: currentTime grows and
+// frames are decoded.
+func TestMediaReadmeExample(t *testing.T) {
+	t.Parallel()
+	code := transpile(t, "media-proxy.ts")
+	r := newRig(t)
+	p := r.page(t, "media-readme.html", pageHead+`<video id="video-0" muted playsinline></video>`+importMap+
+		"\n<script type=\"module\">\nimport { Node } from '"+pkgName+"'\n\n"+code+"</script>\n")
+	type state struct {
+		Time   float64
+		Frames int
+		Width  int
+	}
+	read := func() state {
+		return evaluate[state](t, p, 10*time.Second, `(() => {
+  const v = document.getElementById('video-0')
+  return { time: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames, width: v.videoWidth }
+})()`)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var first state
+	for {
+		first = read()
+		if first.Frames > 0 && first.Time > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the video never played: %+v\nconsole:\n%v", first, p.Console())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	later := read()
+	t.Logf("after 2 s: currentTime %.2f → %.2f, frames %d → %d, width %d", first.Time, later.Time, first.Frames, later.Frames, later.Width)
+	if later.Time-first.Time < 1 || later.Frames-first.Frames < 20 {
+		t.Errorf("frames stopped arriving: %+v then %+v", first, later)
+	}
+	noProblems(t, p.Console())
+}
+
+// TestMediaResponses runs the browser-side cases of media responses (testdata/media-rest.js): two concurrent
+// streams between one pair of nodes, a chain with four viewers of the proxy and one leaving, ending from either
+// side, many sequential fetches with bounded transceivers, and bad input.
+func TestMediaResponses(t *testing.T) {
+	t.Parallel()
+	p := runCases(t, "media-rest", 8*time.Minute)
+	noProblems(t, p.Console())
+}
