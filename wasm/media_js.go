@@ -148,4 +148,3 @@ func (r *registry) restMedia(a args) (any, error) {
 	notify(ex.wake)
 	return ex.room(), nil
 }
-
