@@ -21,9 +21,11 @@ import (
 var ErrNotMedia = errors.New("media: the response is not a media response")
 
 // Serve answers r, a request that came over n (a pkg/rest server of n), with a media response carrying tracks from
-// n to the requesting node (SPEC.md), and returns when the stream is over: done closes (the source has ended; nil
-// for never), the client goes away, or the peer connection closes. It answers 502 if the tracks cannot be sent.
-func Serve(w http.ResponseWriter, r *http.Request, n *node.Node, done <-chan struct{}, tracks ...node.LocalTrack) error {
+// n to the requesting node (SPEC.md). Once the client has agreed to receive them and has the response's head, it
+// runs play (which feeds the tracks, and returns when they end; nil: until the client goes), and returns when the
+// stream is over: play returned, the client went away, or the peer connection closed. play's context ends then
+// too. It answers 502 if the tracks cannot be sent.
+func Serve(w http.ResponseWriter, r *http.Request, n *node.Node, tracks []node.LocalTrack, play func(context.Context) error) error {
 	d := descriptor{}
 	for _, t := range tracks {
 		d.Kinds = append(d.Kinds, t.Kind().String())
@@ -51,12 +53,44 @@ func Serve(w http.ResponseWriter, r *http.Request, n *node.Node, done <-chan str
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	played := make(chan error, 1)
+	if play != nil {
+		go func() { played <- play(ctx) }()
+	}
 	select {
-	case <-done:
+	case err := <-played:
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		return err
 	case <-r.Context().Done():
 	case <-s.Done():
 	}
 	return nil
+}
+
+// ServeTracks is Serve for Tracks: it plays them all at once, from when the client is ready, and ends the
+// stream when the longest one has played.
+func ServeTracks(w http.ResponseWriter, r *http.Request, n *node.Node, tracks ...*Track) error {
+	locals := make([]node.LocalTrack, len(tracks))
+	for i, t := range tracks {
+		locals[i] = t.Local()
+	}
+	return Serve(w, r, n, locals, func(ctx context.Context) error {
+		errs := make(chan error, len(tracks))
+		for _, t := range tracks {
+			go func() { errs <- t.Play(ctx) }()
+		}
+		var first error
+		for range tracks {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	})
 }
 
 // Stream is a media response received: the server's tracks, until the stream ends.

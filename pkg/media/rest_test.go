@@ -93,14 +93,7 @@ func TestServeAndRecord(t *testing.T) {
 				served <- err
 				return
 			}
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				// Wait for the client to be ready to record: frames sent before it reads are dropped by pion.
-				time.Sleep(300 * time.Millisecond)
-				track.Play(r.Context())
-			}()
-			served <- media.Serve(w, r, n, done, track.Local())
+			served <- media.ServeTracks(w, r, n, track)
 		})
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -170,8 +163,7 @@ func TestClientStops(t *testing.T) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fr, _ := media.IVF(bytes.NewReader(ivf))
 			track, _ := media.NewTrack(fr, "video")
-			go track.Play(r.Context())
-			served <- media.Serve(w, r, n, nil, track.Local())
+			served <- media.ServeTracks(w, r, n, track)
 		})
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -1,0 +1,134 @@
+//go:build !js
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
+
+	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/pkg/hub"
+	"github.com/smokenet/smoke/pkg/media"
+	"github.com/smokenet/smoke/pkg/node"
+	"github.com/smokenet/smoke/pkg/rest"
+)
+
+// TestMediaNativeInterop runs a native Go node and a page on one smoke-hub process. The native node records the
+// page's test pattern (res.mediastream) as IVF — real VP8, encoded by Chromium — and checks it is a valid file with
+// the frames of three seconds; then it serves that recording (pkg/media, paced in real time) and the page plays it
+// (response.mediastream): Chromium decodes its frames.
+func TestMediaNativeInterop(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	url := hubtest.Start(t)
+	n := node.New(&node.Options{Hub: hub.NewNetworkHub(url, nil)})
+	defer n.Close()
+
+	r := newRig(t)
+	p := r.page(t, "media-interop.html", pageHead+importMap+`
+<script type="module">
+import { Node, NetworkHub } from '`+pkgName+`'
+const node = new Node({ hub: new NetworkHub(`+strconv.Quote(url)+`) })
+node.rest.createServer().get('/pattern', (req, res) => res.mediastream(node.media.createTestPattern({ width: 320, height: 240, audio: false }))).listen(80)
+await node.hub.register('browser-media')
+window.node = node
+window.ready = true
+</script>
+`)
+	evaluate[bool](t, p, time.Minute, `(async () => { while (!window.ready) await new Promise(r => setTimeout(r, 20)); return true })()`)
+
+	// Native records the page.
+	client := rest.NewClient(n)
+	resp, err := client.Get("rest://browser-media/pattern")
+	if err != nil {
+		t.Fatalf("native → page: %v\nconsole:\n%s", err, strings.Join(p.Console(), "\n"))
+	}
+	s, err := media.Receive(ctx, n, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ivf bytes.Buffer
+	rctx, rcancel := context.WithTimeout(ctx, 3*time.Second)
+	packets, err := s.Record(rctx, 0, &ivf)
+	rcancel()
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ir, h, err := ivfreader.NewWith(bytes.NewReader(ivf.Bytes()))
+	if err != nil {
+		t.Fatalf("the recording is not IVF: %v", err)
+	}
+	frames := 0
+	for {
+		if _, _, err := ir.ParseNextFrame(); err != nil {
+			break
+		}
+		frames++
+	}
+	t.Logf("recorded %d RTP packets, %d %s frames (%d bytes) in 3 s", packets, frames, h.FourCC, ivf.Len())
+	if frames < 45 {
+		t.Fatalf("%d frames recorded in 3 s of a 30 fps pattern", frames)
+	}
+
+	// Native serves the recording; the page plays it.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /recording", func(w http.ResponseWriter, r *http.Request) {
+		fr, err := media.IVF(bytes.NewReader(ivf.Bytes()))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		track, err := media.NewTrack(fr, "video")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		media.ServeTracks(w, r, n, track)
+	})
+	l, err := n.Listen(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &rest.Server{Handler: mux}
+	go srv.Serve(l)
+	defer srv.Close()
+	if err := n.Hub().Register(ctx, "native-media"); err != nil {
+		t.Fatal(err)
+	}
+	type played struct {
+		Decoded int
+		Width   int
+		Ended   bool
+	}
+	v := evaluate[played](t, p, 2*time.Minute, `(async () => {
+  const stream = await (await window.node.rest.fetch('rest://native-media/recording')).mediastream()
+  const v = document.createElement('video')
+  v.muted = true
+  v.srcObject = stream
+  document.body.append(v)
+  await v.play()
+  const start = Date.now()
+  while (Date.now() - start < 20000 && v.getVideoPlaybackQuality().totalVideoFrames < 30) await new Promise(r => setTimeout(r, 50))
+  const [track] = stream.getVideoTracks()
+  // The recording is 3 s long: its end ends the stream.
+  while (Date.now() - start < 20000 && track.readyState !== 'ended') await new Promise(r => setTimeout(r, 50))
+  return { decoded: v.getVideoPlaybackQuality().totalVideoFrames, width: v.videoWidth, ended: track.readyState === 'ended' }
+})()`)
+	t.Logf("the page decoded %d frames of the native node's VP8, %d px wide", v.Decoded, v.Width)
+	if v.Decoded < 30 || v.Width != 320 {
+		t.Errorf("the page decoded %d frames at width %d; want ≥ 30 at 320", v.Decoded, v.Width)
+	}
+	if !v.Ended {
+		t.Error("the page's track did not end when the native recording did")
+	}
+	noProblems(t, p.Console())
+}
