@@ -167,6 +167,12 @@ export interface Network {
   address(): Promise<string>
   /** The node's peer connections now, by remote address. */
   getPeers(): PeerInfo[]
+  /**
+   * The RTCStatsReport of the peer connection to address (an address or hostname): frame rates, sizes and delays
+   * of its media (inbound-rtp, outbound-rtp), its datachannels and its ICE candidate pair. Rejects with
+   * ERR_PEER_GONE when there is no connection to it.
+   */
+  getStats(address: string): Promise<RTCStatsReport>
   /** The bound ports, ascending. */
   ports(): number[]
   /** Binds port; onSocket gets each socket dialled to it. Throws ERR_PORT_IN_USE if the port is bound. */

@@ -148,3 +148,15 @@ func (r *registry) restMedia(a args) (any, error) {
 	notify(ex.wake)
 	return ex.room(), nil
 }
+
+// netStats(node, address) → Promise<RTCStatsReport>: the statistics of the peer connection to address.
+func (r *registry) netStats(a args) (any, error) {
+	jn, err := r.node(a, 0)
+	if err != nil {
+		return nil, err
+	}
+	address := a.str(1)
+	return jn.promise("cannot read the statistics of the connection to "+address, func(ctx context.Context) (any, error) {
+		return jn.n.StatsReport(ctx, address)
+	}), nil
+}

@@ -67,6 +67,7 @@ var natives = []native{
 	{name: "mediaReceive", params: "node:handle address:string mids:any", fn: (*registry).mediaReceive},
 	{name: "mediaReceiverDone", params: "receiver:handle", fn: (*registry).mediaReceiverDone},
 	{name: "mediaReceiverClose", params: "receiver:handle", fn: (*registry).mediaReceiverClose},
+	{name: "netStats", params: "node:handle address:string", fn: (*registry).netStats},
 	{name: "restFetch", params: "node:handle request:any body:any? signal:any? timeout:int done:func", fn: (*registry).restFetch},
 	{name: "bodyRead", params: "body:handle resolve:func? reject:func?", fn: (*registry).bodyRead},
 	{name: "bodyCancel", params: "body:handle", fn: (*registry).bodyCancel},

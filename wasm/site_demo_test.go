@@ -93,3 +93,36 @@ func TestSiteChatClear(t *testing.T) {
 	}
 	noProblems(t, p.Console())
 }
+
+// TestSiteMedia opens the media page in two tabs of one Chromium: each plays the README's chain (the figures under
+// its video come from getStats), and the second watches the first across smoke-hub by its hostname, at the
+// source's size; stopping the source ends the viewer's stream.
+func TestSiteMedia(t *testing.T) {
+	t.Parallel()
+	root := serveSite(t)
+	b := browser.New(t)
+	const wait = 3 * time.Minute
+	host := openTab(t, b, root+"/media.html")
+	viewer := openTab(t, b, root+"/media.html")
+	for _, p := range []browser.Tab{host, viewer} {
+		tabWaitJS(t, p, wait, "the chain playing with figures", `(() => {
+  const s = document.getElementById('chain-stats').dataset
+  return s.state === 'playing' && Number(s.fps) > 5 && s.width === '640'
+})()`)
+		tabWaitJS(t, p, wait, "an address", `document.getElementById('host-address').dataset.address !== undefined && !document.querySelector('#register button').disabled`)
+	}
+	tabDo(t, host, `document.getElementById('hostname').value = 'media-host'; document.getElementById('register').requestSubmit()`)
+	tabWaitJS(t, host, wait, "the hostname", `document.getElementById('registered').dataset.hostname === 'media-host'`)
+	tabDo(t, viewer, `document.getElementById('target').value = 'media-host'; document.getElementById('watch').requestSubmit()`)
+	tabWaitJS(t, viewer, wait, "the other tab's stream playing", `(() => {
+  const s = document.getElementById('remote-stats').dataset
+  return s.state === 'playing' && Number(s.fps) > 5 && s.width === '640'
+})()`)
+	// The host switches its source off (the camera radio gets the fake camera; the test pattern stops): the
+	// viewer's stream of the old source ends.
+	tabDo(t, host, `document.querySelector('#source input[value=camera]').click()`)
+	tabWaitJS(t, viewer, wait, "the viewer's stream ended", `document.getElementById('remote-stats').dataset.state === 'ended'`)
+	for _, p := range []browser.Tab{host, viewer} {
+		noProblems(t, p.Console())
+	}
+}

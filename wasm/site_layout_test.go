@@ -210,6 +210,7 @@ func TestSitePhoneWidth(t *testing.T) {
 		{"network.html", `document.querySelector('#sockets [data-socket="1"]')?.dataset.state === 'open'`, ""},
 		{"rest.html", `!document.getElementById('send').disabled && document.getElementById('addresses-result').dataset.state === 'done'`,
 			`document.querySelector('#routes button[data-try="/"]').click()`},
+		{"media.html", `document.getElementById('chain-stats').dataset.state === 'playing'`, ""},
 	} {
 		for _, e := range engines {
 			t.Run(e.Name()+"/"+pg.name, func(t *testing.T) {

@@ -144,6 +144,8 @@ function build(native) {
     }
     address() { return promised(() => native.nodeAddress(this.#node)) }
     getPeers() { return native.netPeers(this.#node) }
+    /** The RTCStatsReport of the peer connection to address: its media, datachannels and ICE figures. */
+    getStats(address) { return promised(() => native.netStats(this.#node, address)) }
     ports() { return native.netPorts(this.#node) }
     bindPort(port, onSocket) { native.netBind(this.#node, port, newSocket, onSocket) }
     unbindPort(port) { return native.netUnbindPort(this.#node, port) }

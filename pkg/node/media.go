@@ -421,3 +421,18 @@ func slicesDelete(s, drop []string) []string {
 	}
 	return out
 }
+
+// StatsReport is a peer connection's statistics (W3C RTCStatsReport): natively pion's webrtc.StatsReport, in the
+// browser the RTCStatsReport itself (a syscall/js.Value). For media, its inbound-rtp and outbound-rtp entries give
+// frame rates, sizes, bytes and jitter-buffer delay.
+type StatsReport = rtc.StatsReport
+
+// StatsReport returns the statistics of the peer connection to the node at address; ErrPeerGone if there is none.
+func (n *Node) StatsReport(ctx context.Context, address string) (StatsReport, error) {
+	var zero StatsReport
+	p, err := n.mediaPeer(ctx, address, false)
+	if err != nil {
+		return zero, err
+	}
+	return p.pc.GetStats()
+}

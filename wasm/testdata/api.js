@@ -372,16 +372,17 @@ const cases = {
     await b.dispose()
   },
 
-  async 'media is not yet available'(smoke) {
+  async 'media: bad arguments are TypeErrors with a code'(smoke) {
     const node = new smoke.Node({ hub: new smoke.PageHub() })
     const { media } = node
     for (const [what, f] of [
-      ['media.createTestPattern', () => media.createTestPattern()],
-      ['media.createMediaSource', () => media.createMediaSource()],
+      ['media.createMediaSource()', () => media.createMediaSource()],
+      ['media.record(1)', () => media.record(1)],
+      ['media.broadcast({})', () => media.broadcast({})],
     ]) {
       throws(f, (err) => {
-        assert(err instanceof Error, `${what}: an Error`)
-        assertEq(err.code, 'ERR_NOT_AVAILABLE', `${what} code`)
+        assert(err instanceof TypeError, `${what}: a TypeError`)
+        assertEq(err.code, 'ERR_INVALID_ARG_TYPE', `${what} code`)
       }, what)
     }
     await node.dispose()

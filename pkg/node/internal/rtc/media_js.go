@@ -114,3 +114,11 @@ func (p *PeerConnection) TransceiverByMid(mid string) *Transceiver {
 	}
 	return nil
 }
+
+// StatsReport is the connection's statistics: the browser's RTCStatsReport (natively, pion's StatsReport).
+type StatsReport = js.Value
+
+// GetStats returns the connection's statistics (RTCPeerConnection.getStats()).
+func (p *PeerConnection) GetStats() (StatsReport, error) {
+	return p.await("getStats")
+}

@@ -80,3 +80,9 @@ func (p *PeerConnection) TransceiverByMid(mid string) *Transceiver {
 	}
 	return nil
 }
+
+// StatsReport is the connection's statistics: pion's StatsReport (in the browser, an RTCStatsReport).
+type StatsReport = webrtc.StatsReport
+
+// GetStats returns the connection's statistics.
+func (p *PeerConnection) GetStats() (StatsReport, error) { return p.pc.GetStats(), nil }
