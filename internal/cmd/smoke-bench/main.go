@@ -50,6 +50,7 @@ var sections = []section{
 	{name: "rest-browser", run: runRESTBrowser},
 	{name: "rest-native", run: runRESTNative},
 	{name: "db-browser", run: runDBBrowser},
+	{name: "media", run: runMediaBrowser},
 }
 
 func main() {
