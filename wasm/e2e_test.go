@@ -150,6 +150,8 @@ func buildSite() (*site, error) {
 	return s, nil
 }
 
+// copyFile copies src to dst atomically (a temporary file renamed over dst): tests running in parallel may copy
+// the same shared file (testdata/harness.js) into one site while a page of theirs loads it.
 func copyFile(src, dst string) error {
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -158,7 +160,23 @@ func copyFile(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(dst, b, 0o644)
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".copy-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
 }
 
 // untar unpacks an npm tarball (every entry under package/) into dir.
@@ -294,8 +312,10 @@ func evaluate[T any](t *testing.T, p *browser.Page, timeout time.Duration, expr 
 func runCases(t *testing.T, name string, timeout time.Duration) *browser.Page {
 	t.Helper()
 	r := newRig(t)
-	if err := copyFile(filepath.Join("testdata", name+".js"), filepath.Join(r.site.dir, name+".js")); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{name + ".js", "harness.js"} {
+		if err := copyFile(filepath.Join("testdata", f), filepath.Join(r.site.dir, f)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	p := r.page(t, name+".html", pageHead+importMap+`
 <script type="module">

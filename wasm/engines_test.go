@@ -138,6 +138,9 @@ func (r *firefoxRig) runCases(t *testing.T, name string, timeout time.Duration) 
 	if err := copyFile(filepath.Join("testdata", name+".js"), filepath.Join(r.site.dir, name+"-firefox.js")); err != nil {
 		t.Fatal(err)
 	}
+	if err := copyFile(filepath.Join("testdata", "harness.js"), filepath.Join(r.site.dir, "harness.js")); err != nil {
+		t.Fatal(err)
+	}
 	p := r.page(t, name+"-firefox.html", pageHead+importMap+`
 <script type="module">
 import * as smoke from '`+pkgName+`'

@@ -1,25 +1,7 @@
 // Browser-side cases of the JS API, driven by TestAPI (api_test.go): run(smoke) runs each case in turn and resolves
 // to [{ name, ok, error }]. Each case makes its own PageHub, so addresses and peers never mix between cases.
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message)
-}
-
-function assertEq(got, want, what) {
-  const g = JSON.stringify(got)
-  const w = JSON.stringify(want)
-  if (g !== w) throw new Error(`${what}: got ${g}, want ${w}`)
-}
-
-async function until(cond, what, ms = 20000) {
-  const start = Date.now()
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(5)
-  }
-}
+import { sleep, assert, assertEq, until, rejects, run as runAll } from './harness.js'
 
 // record keeps every event of a socket, in order, as [name, payload].
 function record(socket) {
@@ -42,17 +24,6 @@ function throws(f, check, what) {
     return
   }
   throw new Error(`${what}: did not throw`)
-}
-
-async function rejects(p, code, what) {
-  try {
-    await p
-  } catch (err) {
-    assert(err instanceof Error, `${what}: rejected with a non-Error ${err}`)
-    assertEq(err.code, code, `${what}: code of ${err.message}`)
-    return err
-  }
-  throw new Error(`${what}: did not reject`)
 }
 
 // pair makes two nodes on a new PageHub: a (0.0.0.1) and b (0.0.0.2).
@@ -402,17 +373,4 @@ const cases = {
   },
 }
 
-export async function run(smoke, only) {
-  const results = []
-  for (const [name, fn] of Object.entries(cases)) {
-    if (only && !only.includes(name)) continue
-    const start = performance.now()
-    try {
-      await Promise.race([fn(smoke), sleep(90000).then(() => { throw new Error('case timed out after 90 s') })])
-      results.push({ name, ok: true, error: '', ms: performance.now() - start })
-    } catch (err) {
-      results.push({ name, ok: false, error: String(err && err.stack || err), ms: performance.now() - start })
-    }
-  }
-  return results
-}
+export const run = (smoke, only) => runAll(cases, smoke, only)

@@ -1,19 +1,7 @@
 // Browser-side cases of media responses (res.mediastream, response.mediastream), driven by TestMediaResponses
 // (media_rest_test.go): run(smoke) resolves to [{ name, ok, error, ms }].
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message)
-}
-
-async function until(cond, what, ms = 20000) {
-  const start = Date.now()
-  while (!(await cond())) {
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(20)
-  }
-}
+import { sleep, assert, until, run as runAll } from './harness.js'
 
 function video(stream) {
   const v = document.createElement('video')
@@ -206,17 +194,4 @@ const cases = {
   },
 }
 
-export async function run(smoke, only) {
-  const results = []
-  for (const [name, fn] of Object.entries(cases)) {
-    if (only && !only.includes(name)) continue
-    const start = performance.now()
-    try {
-      await Promise.race([fn(smoke), sleep(120000).then(() => { throw new Error('case timed out after 120 s') })])
-      results.push({ name, ok: true, error: '', ms: performance.now() - start })
-    } catch (err) {
-      results.push({ name, ok: false, error: String(err && err.stack || err), ms: performance.now() - start })
-    }
-  }
-  return results
-}
+export const run = (smoke, only) => runAll(cases, smoke, only, 120000)

@@ -1,19 +1,7 @@
 // Browser-side cases of node.media's local parts (test pattern, record, broadcast, createMediaSource), driven by
 // TestMedia (media_test.go): run(smoke) resolves to [{ name, ok, error, ms }].
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message)
-}
-
-async function until(cond, what, ms = 20000) {
-  const start = Date.now()
-  while (!(await cond())) {
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(20)
-  }
-}
+import { sleep, assert, until, rejects, run as runAll } from './harness.js'
 
 function video() {
   const v = document.createElement('video')
@@ -50,16 +38,6 @@ async function readFor(readable, ms) {
 }
 
 const isWebM = (b) => b.length > 4 && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3
-
-async function rejects(p, code, what) {
-  try {
-    await p
-  } catch (err) {
-    assert(err.code === code, `${what}: code ${err.code} (${err.message}), want ${code}`)
-    return
-  }
-  throw new Error(`${what}: did not reject`)
-}
 
 const cases = {
   async 'test pattern: tracks, size, and moving frames'(smoke) {
@@ -188,17 +166,4 @@ const cases = {
   },
 }
 
-export async function run(smoke, only) {
-  const results = []
-  for (const [name, fn] of Object.entries(cases)) {
-    if (only && !only.includes(name)) continue
-    const start = performance.now()
-    try {
-      await Promise.race([fn(smoke), sleep(90000).then(() => { throw new Error('case timed out after 90 s') })])
-      results.push({ name, ok: true, error: '', ms: performance.now() - start })
-    } catch (err) {
-      results.push({ name, ok: false, error: String(err && err.stack || err), ms: performance.now() - start })
-    }
-  }
-  return results
-}
+export const run = (smoke, only) => runAll(cases, smoke, only)
