@@ -60,6 +60,12 @@ func (b *Bucket) txn(ctx context.Context, write bool, stores ...string) (idbjs.T
 // finish commits t, whose requests have all been made, and waits for it to end.
 func finish(ctx context.Context, what string, t idbjs.Txn, done <-chan error) error {
 	_ = t.Commit()
+	return wait(ctx, what, t, done)
+}
+
+// wait waits for t to end. It is finish for a transaction with a GetThen: that one makes requests when its read
+// is done, which an explicit commit would refuse, so the transaction is left to commit by itself.
+func wait(ctx context.Context, what string, t idbjs.Txn, done <-chan error) error {
 	select {
 	case err := <-done:
 		return idb.Error(what, err)
@@ -233,8 +239,11 @@ func (b *Bucket) delete(ctx context.Context, key string) (bool, error) {
 		<-done
 		return false, idb.Error("delete", err)
 	}
-	if err := finish(ctx, "delete", t, done); err != nil {
+	if err := wait(ctx, "delete", t, done); err != nil {
 		return false, errors.Join(thenErr(), err)
+	}
+	if err := thenErr(); err != nil {
+		return false, idb.Error("delete", err)
 	}
 	return existed, nil
 }
@@ -422,8 +431,11 @@ func (w *Writer) commit(ctx context.Context) (Info, error) {
 		<-done
 		return Info{}, errors.Join(idb.Error("commit", err), w.abort(ctx))
 	}
-	if err := finish(ctx, "commit", t, done); err != nil {
+	if err := wait(ctx, "commit", t, done); err != nil {
 		return Info{}, errors.Join(thenErr(), err, w.abort(context.Background()))
+	}
+	if err := thenErr(); err != nil { // it completed without the new record: a write that failed
+		return Info{}, errors.Join(idb.Error("commit", err), w.abort(context.Background()))
 	}
 	return info, nil
 }
