@@ -206,7 +206,7 @@ export function bucketClasses(ctx) {
       const id = this.#id
       let plan
       let i = 0
-      let blobs = []
+      let reads = [] // the chunks being read: promises of their bytes
       return new ReadableStream({
         async pull(controller) {
           if (plan === undefined) {
@@ -217,11 +217,16 @@ export function bucketClasses(ctx) {
             controller.close()
             return
           }
-          if (blobs.length === 0) blobs = await native.bucketChunks(id, plan.chunks.slice(i, i + CHUNKS_PER_CALL))
-          const blob = blobs.shift()
+          if (reads.length === 0) {
+            // The chunks of one call are read at once, so that the disk is busy while the stream's reader works
+            // on the first: CHUNKS_PER_CALL MiB at most in memory.
+            const blobs = await native.bucketChunks(id, plan.chunks.slice(i, i + CHUNKS_PER_CALL))
+            reads = blobs.map((blob, k) => blob.slice(plan.from[i + k], plan.to[i + k]).arrayBuffer())
+            reads.forEach((r) => r.catch(() => {})) // awaited in turn below; one that fails early is not unhandled
+          }
           let bytes
           try {
-            bytes = new Uint8Array(await blob.slice(plan.from[i], plan.to[i]).arrayBuffer())
+            bytes = new Uint8Array(await reads.shift())
           } catch (err) {
             throw smokeError('ERR_CHANGED', `bucket: ${key} changed while it was read (${err && err.name})`)
           }
