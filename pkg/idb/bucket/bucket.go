@@ -79,7 +79,6 @@ func CheckKey(key string) error {
 type Bucket struct {
 	name string
 	db   *idb.Database
-	b    state
 }
 
 // dbName is the IndexedDB database of the bucket name: apart from those of package idb's Databases.

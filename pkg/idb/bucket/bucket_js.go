@@ -29,8 +29,6 @@ var (
 	dateNow   = js.Global().Get("Date")
 )
 
-type state struct{}
-
 func (b *Bucket) open(ctx context.Context) error {
 	if _, err := holdPageLock(ctx); err != nil {
 		return err
@@ -223,7 +221,7 @@ func (b *Bucket) delete(ctx context.Context, key string) (bool, error) {
 		return false, idb.Error("delete", err)
 	}
 	existed := false
-	thenErr, err := files.GetThen(key, func(v js.Value) error {
+	thenErr, releaseGet, err := files.GetThen(key, func(v js.Value) error {
 		r, ok := readRecord(v)
 		if !ok {
 			return nil
@@ -239,6 +237,7 @@ func (b *Bucket) delete(ctx context.Context, key string) (bool, error) {
 		<-done
 		return false, idb.Error("delete", err)
 	}
+	defer releaseGet()
 	if err := wait(ctx, "delete", t, done); err != nil {
 		return false, errors.Join(thenErr(), err)
 	}
@@ -401,9 +400,10 @@ func (w *Writer) commit(ctx context.Context) (Info, error) {
 	chunks, err3 := t.Store(chunksStore)
 	var info Info
 	var thenErr func() error
+	releaseGet := func() {}
 	err = errors.Join(err1, err2, err3)
 	if err == nil {
-		thenErr, err = files.GetThen(w.key, func(v js.Value) error {
+		thenErr, releaseGet, err = files.GetThen(w.key, func(v js.Value) error {
 			old, had := readRecord(v)
 			at := now()
 			r := record{created: at, updated: at, etag: w.id}
@@ -429,8 +429,10 @@ func (w *Writer) commit(ctx context.Context) (Info, error) {
 	if err != nil {
 		t.Abort()
 		<-done
+		releaseGet()
 		return Info{}, errors.Join(idb.Error("commit", err), w.abort(ctx))
 	}
+	defer releaseGet()
 	if err := wait(ctx, "commit", t, done); err != nil {
 		return Info{}, errors.Join(thenErr(), err, w.abort(context.Background()))
 	}

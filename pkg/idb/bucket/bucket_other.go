@@ -7,8 +7,6 @@ import "context"
 // Natively there is no IndexedDB: Open fails (package idb's Open returns ErrUnsupported) before any of these is
 // reached; they return ErrUnsupported all the same.
 
-type state struct{}
-
 func (b *Bucket) open(context.Context) error { return ErrUnsupported }
 func (b *Bucket) stat(context.Context, []string) ([]*Info, error) {
 	return nil, ErrUnsupported

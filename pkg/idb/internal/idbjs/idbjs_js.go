@@ -9,6 +9,7 @@ package idbjs
 
 import (
 	"context"
+	"errors"
 	"syscall/js"
 
 	"github.com/smokenet/smoke/internal/jsx"
@@ -346,20 +347,21 @@ func (s Store) KeysFrom(lo string, n int) (Request, error) {
 // GetThen requests the value with key and calls then with it (undefined when there is none) inside the success
 // event, while the transaction is still active, so that then may make more requests of the same transaction on
 // what it read: a read-modify-write in one transaction. then must not block. An error it returns aborts the
-// transaction; Done reports it (then's error is returned by the func GetThen returns, once Done has).
-func (s Store) GetThen(key string, then func(v js.Value) error) (func() error, error) {
+// transaction. Once the transaction has ended, result says how then went: its error, or an error if it never
+// ran to its end (the read failed, or then panicked). release removes the listener; call it when done.
+func (s Store) GetThen(key string, then func(v js.Value) error) (result func() error, release func(), err error) {
 	req, err := jsx.Call(s.v, "get", key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var thenErr error
-	var remove func()
-	remove, err = jsx.AddEventListener(req, "success", func(js.Value) {
-		remove()
+	ran := false
+	remove, err := jsx.AddEventListener(req, "success", func(js.Value) {
 		v, err := jsx.Get(req, "result")
 		if err == nil {
 			err = then(v)
 		}
+		ran = true
 		if err != nil {
 			thenErr = err
 			if t, e := jsx.Get(req, "transaction"); e == nil {
@@ -368,9 +370,15 @@ func (s Store) GetThen(key string, then func(v js.Value) error) (func() error, e
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return func() error { return thenErr }, nil
+	result = func() error {
+		if !ran && thenErr == nil {
+			return errors.New("idbjs: a read-modify-write did not run to its end")
+		}
+		return thenErr
+	}
+	return result, remove, nil
 }
 
 // GetMany requests the values with keys in one go and waits for them all: requests of a transaction complete in
