@@ -103,7 +103,14 @@ export function bucketClasses(ctx) {
         throw err
       }
     } else {
-      chunker.add(data instanceof Blob ? data : bytesOf(data, what))
+      // Cut a call's worth at a time: a large buffer or Blob is never copied into chunks all at once.
+      const whole = data instanceof Blob ? data : bytesOf(data, what)
+      const len = whole instanceof Blob ? whole.size : whole.length
+      const step = CHUNK * CHUNKS_PER_CALL
+      for (let at = 0; at < len; at += step) {
+        chunker.add(whole instanceof Blob ? whole.slice(at, at + step) : whole.subarray(at, at + step))
+        await flush(false)
+      }
     }
     await flush(true)
   }
