@@ -3,7 +3,7 @@
 #   smoke.wasm    the Go program in ../wasm, GOOS=js GOARCH=wasm
 #   wasm_exec.js  Go's JavaScript half of the wasm runtime, from the toolchain that built smoke.wasm
 #   GO-LICENSE    the Go licence, which covers wasm_exec.js and the Go runtime and standard library in smoke.wasm
-#   smoke.js      the classic-script build: wasm_exec.js + src/errors.js, src/media.js, src/db.js, src/rest.js and src/core.js (exports stripped, imports
+#   smoke.js      the classic-script build: wasm_exec.js + src/errors.js, src/media.js, src/db.js, src/bucket.js, src/rest.js and src/core.js (exports stripped, imports
 #                 dropped) + src/script.js
 # Usage: npm/build.sh [outdir]   (default npm/dist). $GO picks the go command.
 set -euo pipefail
@@ -26,7 +26,7 @@ cp "$goroot/LICENSE" "$out/GO-LICENSE"
 # each may use `export` only as `export function` / `export async function` at the start of a line (the script
 # build strips the keyword), and `import` only as a whole line `import { ... } from './x.js'` naming another module
 # of src/ (the script build drops the line: the module is inlined above).
-modules=(errors.js media.js db.js rest.js core.js)
+modules=(errors.js media.js db.js bucket.js rest.js core.js)
 for m in "${modules[@]}"; do
   f=$here/src/$m
   if grep -n '^export ' "$f" | grep -Ev '^[0-9]+:export (async )?function '; then

@@ -46,6 +46,10 @@ export interface SmokeError extends Error {
     | 'ERR_FAILED'
     | 'ERR_REDIRECT'
     | 'ERR_NOT_MEDIA'
+    | 'ERR_NOT_FOUND'
+    | 'ERR_CHANGED'
+    | 'ERR_INVALID_KEY'
+    | 'ERR_OUT_OF_RANGE'
     | (string & {})
 }
 
@@ -627,6 +631,90 @@ export interface OrderedQuery<T> extends Query<T> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The file bucket
+
+/** What bucket.info() tells of a file. */
+export interface BucketInfo {
+  key: string
+  /** Bytes. */
+  size: number
+  created: Date
+  /** When the content last changed (a write or an append). */
+  updated: Date
+  /** The content's version: changes with every write and append, and only then (bucket.serve's strong ETag). */
+  etag: string
+}
+
+/** What bucket.list() finds. */
+export interface BucketList {
+  /** The keys with the prefix (and, with a delimiter, without it after the prefix), in order. */
+  keys: string[]
+  /** With a delimiter: each distinct key prefix up to and including the delimiter after the prefix, in order. */
+  prefixes: string[]
+}
+
+/** What bucket.write() and append() take. Strings are written as UTF-8; Blobs are sliced without being read. */
+export type BucketData = string | ArrayBuffer | ArrayBufferView | Blob | ReadableStream<Uint8Array | string | Blob>
+
+/** Options of bucket.serve(). */
+export interface BucketServeOptions {
+  /** The Content-Type (else one already set on res, else application/octet-stream). */
+  type?: string
+}
+
+/**
+ * A bucket of files in the page's IndexedDB. Files live in chunks of 1 MiB, so a file of any size is written and
+ * read a few MiB at a time, never whole. A write replaces the content atomically: one that fails or is aborted
+ * leaves the old content, and a reader never sees a mix of two (a read that races a replace fails with
+ * ERR_CHANGED). A key is any non-empty string (a TypeError, ERR_INVALID_KEY, otherwise); a missing file is
+ * ERR_NOT_FOUND.
+ */
+export declare class Bucket {
+  #private
+  constructor(name: string)
+  readonly name: string
+  /** Deletes the bucket name with all its files. */
+  static drop(name: string): Promise<void>
+  /** Writes data as the content of key, replacing the old content once all of it is stored. */
+  write(key: string, data: BucketData): Promise<BucketInfo>
+  /** Adds data to the end of key (creating it), atomically. */
+  append(key: string, data: BucketData): Promise<BucketInfo>
+  /** The content of key, as bytes. */
+  read(key: string): Promise<Uint8Array>
+  /** The content of key, as text decoded with encoding ('utf-8', ...). */
+  read(key: string, encoding: string): Promise<string>
+  /** The content of key as a Blob (of type, if given), made of the stored chunks without reading them. */
+  readBlob(key: string, type?: string): Promise<Blob>
+  /**
+   * The bytes [start, end) of key (as Blob.slice: end left out, or beyond the file, means to its end), as a stream
+   * of chunks of up to 1 MiB, read as it is consumed. A start beyond the end fails the stream (ERR_OUT_OF_RANGE).
+   */
+  readable(key: string, start?: number, end?: number): ReadableStream<Uint8Array>
+  /** A stream to key: its content replaces the old one when the stream closes; abort leaves the old content. */
+  writable(key: string): WritableStream<string | ArrayBuffer | ArrayBufferView | Blob>
+  exists(key: string): Promise<boolean>
+  /** The info of key (ERR_NOT_FOUND if there is no such file). */
+  info(key: string): Promise<BucketInfo>
+  /** The info of each key, undefined for those that name no file, read in one transaction. */
+  info(keys: string[]): Promise<(BucketInfo | undefined)[]>
+  /** The keys that start with prefix, S3-like: with a delimiter, "subdirectories" come once each in prefixes. */
+  list(prefix?: string, delimiter?: string): Promise<BucketList>
+  /** Deletes key; resolves whether there was such a file. */
+  delete(key: string): Promise<boolean>
+  /**
+   * Serves key as the response to req, as express's res.sendFile: strong ETag with If-None-Match (304), Range
+   * with If-Range (206, Content-Range; 416 beyond the end), HEAD, Last-Modified; a missing file is a 404. Resolves
+   * once the response is sent. server.get('/f/:name', (req, res) => bucket.serve(req, res, req.params.name))
+   */
+  serve(req: RestRequest, res: RestResponse, key: string, options?: BucketServeOptions): Promise<void>
+  /** Closes the bucket. */
+  dispose(): Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Not yet available (later versions add them)
+
+// ---------------------------------------------------------------------------------------------------------------
 // Media
 
 /** Options of node.media.createTestPattern(). */
@@ -710,6 +798,7 @@ export interface Smoke {
   readonly Socket: typeof Socket
   readonly SocketServer: typeof SocketServer
   readonly Database: typeof Database
+  readonly Bucket: typeof Bucket
 }
 
 declare const smoke: Smoke

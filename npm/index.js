@@ -18,5 +18,5 @@ compiled.catch(() => {}) // load() reports a failure; this only keeps it from co
 const [{ load }] = await Promise.all([import('./src/core.js'), import('./dist/wasm_exec.js')])
 const smoke = await load(compiled)
 
-export const { Node, PageHub, NetworkHub, Socket, SocketServer, Database } = smoke
+export const { Node, PageHub, NetworkHub, Socket, SocketServer, Database, Bucket } = smoke
 export default smoke

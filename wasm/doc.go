@@ -110,6 +110,15 @@
 // the next while the query works on this one), so take, first, any, all and elementAt stop early; count()
 // straight on a store asks IndexedDB.
 //
+// # Bucket
+//
+// new Bucket(name) (npm/src/bucket.js) is pkg/idb/bucket's file store. The bytes stay in JavaScript: a write is cut
+// into Blobs of 1 MiB there (a Blob to write is sliced, unread) and handed to Go four at a time (bucketPut, one
+// transaction each), which stores them as they are; a read asks Go for a plan (bucketPlan: the chunk parts of a
+// byte range) and then for the chunks (bucketChunks), the Blobs IndexedDB made, and reads only the bytes asked for.
+// Go owns the layout and the atomic commit (bucketCommit). bucket.serve(req, res, key) answers a REST request with
+// the public res API only: ETag and If-None-Match (304), Range and If-Range (206, 416), HEAD.
+//
 // # Hubs
 //
 // new PageHub() is one in-page hub that any number of Nodes may share: each Node joins it and gets the next

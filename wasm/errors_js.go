@@ -5,14 +5,22 @@ import (
 	"fmt"
 
 	"github.com/smokenet/smoke/internal/jsx"
+	"github.com/smokenet/smoke/pkg/idb/bucket"
 )
 
 // The browser build's own errors come first in the reasons (messages.go): they are the most specific.
 func init() {
 	reasons = append([]reason{
-		{errDBClosed, "ERR_DISPOSED", "the database has been disposed"},
-		{errClientGone, "ERR_ABORTED", "the client has gone, or the response has ended"},
-		{errFetchAborted, "ERR_ABORTED", "the request was aborted"},
+		{errDBClosed, "ERR_DISPOSED", "the database has been disposed", ""},
+		{errClientGone, "ERR_ABORTED", "the client has gone, or the response has ended", ""},
+		{errFetchAborted, "ERR_ABORTED", "the request was aborted", ""},
+		{errBucketClosed, "ERR_DISPOSED", "the bucket has been disposed", ""},
+		{bucket.ErrNotFound, "ERR_NOT_FOUND", "there is no file with that key", ""},
+		{bucket.ErrChanged, "ERR_CHANGED", "the file changed while it was being read", ""},
+		{bucket.ErrWriteEnded, "ERR_INVALID_STATE", "the write has ended", ""},
+		{bucket.ErrInvalidKey, "ERR_INVALID_KEY", "", "TypeError"},
+		{bucket.ErrInvalidChunk, "ERR_INVALID_ARG_TYPE", "", "TypeError"},
+		{bucket.ErrInvalidRange, "ERR_OUT_OF_RANGE", "", "RangeError"},
 	}, reasons...)
 }
 
@@ -57,9 +65,9 @@ func coded(what string, err error) error {
 		}
 		return err
 	}
-	code, msg := message(what, err)
-	if code == "ERR_INVALID_PORT" {
-		err = &namedError{err: err, name: &jsx.Error{Name: "RangeError"}}
+	code, name, msg := message(what, err)
+	if name != "" {
+		err = &namedError{err: err, name: &jsx.Error{Name: name}}
 	}
 	return &codedError{code: code, msg: msg, err: err}
 }

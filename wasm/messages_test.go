@@ -54,7 +54,7 @@ func TestMessages(t *testing.T) {
 			"smoke: cannot connect to x:1: ice failed",
 			fmt.Errorf("node: peer 0.0.0.1: webrtc: %w", errors.New("ice failed"))},
 	} {
-		code, msg := message(c.what, c.err)
+		code, _, msg := message(c.what, c.err)
 		if code != c.code || msg != c.msg {
 			t.Errorf("message(%q, %q)\n = %s %q\nwant %s %q", c.what, c.err, code, msg, c.code, c.msg)
 		}

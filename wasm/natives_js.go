@@ -85,6 +85,20 @@ var natives = []native{
 	{name: "dbDrop", params: "db:handle store:string", fn: (*registry).dbDrop},
 	{name: "dbClose", params: "db:handle", fn: (*registry).dbClose},
 	{name: "dbDeleteDatabase", params: "name:string", fn: (*registry).dbDeleteDatabase},
+
+	// The file bucket (bucket_js.go).
+	{name: "bucketOpen", params: "name:string", fn: (*registry).bucketOpen},
+	{name: "bucketWrite", params: "bucket:handle key:string append:bool", fn: (*registry).bucketWrite},
+	{name: "bucketPut", params: "write:handle chunks:any", fn: (*registry).bucketPut},
+	{name: "bucketCommit", params: "write:handle", fn: (*registry).bucketCommit},
+	{name: "bucketAbort", params: "write:handle", fn: (*registry).bucketAbort},
+	{name: "bucketInfo", params: "bucket:handle keys:any", fn: (*registry).bucketInfo},
+	{name: "bucketList", params: "bucket:handle prefix:string delimiter:string", fn: (*registry).bucketList},
+	{name: "bucketPlan", params: "bucket:handle key:string start:int end:int", fn: (*registry).bucketPlan},
+	{name: "bucketChunks", params: "bucket:handle chunks:any", fn: (*registry).bucketChunks},
+	{name: "bucketDelete", params: "bucket:handle key:string", fn: (*registry).bucketDelete},
+	{name: "bucketClose", params: "bucket:handle", fn: (*registry).bucketClose},
+	{name: "bucketDrop", params: "name:string", fn: (*registry).bucketDrop},
 }
 
 // native is one function of the native object.

@@ -1,5 +1,6 @@
 // The database demo of database.html: the original README's example on an in-page hub, then a host node on the
-// network hub that served the page, serving its store over REST, and a client that queries any host into a table.
+// network hub that served the page, serving its store over REST, and a client that queries any host into a table;
+// files.js adds a file Bucket to the host, and a client that downloads another host's files.
 // The DOM carries what happened as data attributes:
 //   #example                 data-state (running | done | error); #example-log li: what the example logged
 //   #host-address            data-address (once the hub has given one); #registered data-hostname
@@ -7,6 +8,7 @@
 //   #results                 data-state (idle | running | done | error), data-count, data-target; tr data-key
 import { Node, NetworkHub, PageHub, Database } from '@smokenet/smoke'
 import { h, describe } from './ui.js'
+import { files } from './files.js'
 
 const $ = (id) => document.getElementById(id)
 const NAMES = ['ada', 'alan', 'barbara', 'claude', 'dennis', 'edsger', 'grace', 'john', 'ken', 'leslie', 'linus', 'margaret', 'rob', 'tony']
@@ -45,12 +47,13 @@ export async function run() {
   const db = new Database('smoke-demo')
   const hub = new NetworkHub(location.origin)
   const node = new Node({ hub })
-  node.rest.createServer()
+  const server = node.rest.createServer()
     .get('/people', (req, res) => {
       const role = typeof req.query.role === 'string' ? req.query.role : ''
       res.query(db.query('people').where((p) => !role || p.role === role))
     })
-    .listen(80)
+  files(node, server)
+  server.listen(80)
 
   const showCount = async () => {
     const n = await db.count('people')
@@ -156,7 +159,7 @@ export async function run() {
   try {
     const address = await node.address()
     $('host-address').textContent = $('host-address').dataset.address = address
-    for (const b of document.querySelectorAll('#insert button, #register button, #query button')) b.disabled = false
+    for (const b of document.querySelectorAll('#insert button, #register button, #query button, #files-query button')) b.disabled = false
   } catch (err) {
     $('host-address').textContent = `no address: ${describe(err)} (this part needs the page served by smoke-hub)`
     $('host-address').classList.add('error')

@@ -13,10 +13,11 @@ import { smokeError, argError } from './errors.js'
 import { restClasses } from './rest.js'
 import { queryClass, dbClasses } from './db.js'
 import { createTestPattern, createMediaSource, record, broadcast } from './media.js'
+import { bucketClasses } from './bucket.js'
 
 /**
- * Loads Smoke's wasm and returns the namespace { Node, PageHub, NetworkHub, Socket, SocketServer, Database }. Go's
- * wasm_exec.js must have run first (it defines globalThis.Go). source is the URL of smoke.wasm, a Response for it,
+ * Loads Smoke's wasm and returns the namespace { Node, PageHub, NetworkHub, Socket, SocketServer, Database,
+ * Bucket }. Go's wasm_exec.js must have run first (it defines globalThis.Go). source is the URL of smoke.wasm, a Response for it,
  * its compiled WebAssembly.Module (or a promise of either), or its bytes.
  */
 export async function load(source) {
@@ -90,6 +91,7 @@ function build(native) {
   const { newQuery } = queryClass({ internal, checkToken })
   const { Rest } = restClasses({ native, internal, checkToken, newQuery })
   const { Database } = dbClasses({ native, promised, newQuery })
+  const { Bucket } = bucketClasses({ native, promised })
 
   /** An in-page hub. Nodes that share one reach each other; each gets the next address, 0.0.0.1, 0.0.0.2, … */
   class PageHub {
@@ -260,5 +262,5 @@ function build(native) {
     dispose() { return promised(() => native.nodeDispose(this.#id)) }
   }
 
-  return Object.freeze({ Node, PageHub, NetworkHub, Socket, SocketServer, Database })
+  return Object.freeze({ Node, PageHub, NetworkHub, Socket, SocketServer, Database, Bucket })
 }

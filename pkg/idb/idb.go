@@ -200,3 +200,16 @@ const (
 func (k opKind) String() string {
 	return [...]string{"insert", "update", "delete"}[k]
 }
+
+// Transaction starts a raw transaction over stores (made first if the database lacks them), readwrite when
+// writable, with the Database's durability, for a package that builds its own operations on the database (the
+// file bucket, package bucket). It returns the IDBTransaction as the platform holds it: a syscall/js.Value in the
+// browser. The usual rule holds: the transaction commits itself as soon as the event loop idles with no request of
+// it pending, so every request must be made before the caller waits for anything else.
+func (db *Database) Transaction(ctx context.Context, stores []string, writable bool) (any, error) {
+	return db.transaction(ctx, stores, writable)
+}
+
+// Error returns err, an error of a request or transaction that Transaction started, as the package reports
+// IndexedDB's errors: with what was done, and the package's sentinel for its kind (ErrQuotaExceeded, ...).
+func Error(what string, err error) error { return dbError(what, err) }

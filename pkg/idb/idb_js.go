@@ -744,3 +744,18 @@ func (r Record) decode(v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
+
+func (db *Database) transaction(ctx context.Context, stores []string, writable bool) (any, error) {
+	if err := db.ensure(ctx, stores); err != nil {
+		return nil, err
+	}
+	mode := "readonly"
+	if writable {
+		mode = "readwrite"
+	}
+	t, err := db.txn(ctx, stores, mode)
+	if err != nil {
+		return nil, dbError("transaction", err)
+	}
+	return t.Value(), nil
+}

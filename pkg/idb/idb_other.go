@@ -5,6 +5,7 @@ package idb
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 )
 
 // Natively there is no IndexedDB: Open fails with ErrUnsupported, so no Database exists and its methods are never
@@ -44,3 +45,14 @@ func (b batch) len() int               { return 0 }
 func (b batch) at(int) Record          { return Record{} }
 func (b batch) last() string           { return "" }
 func (b batch) value() any             { return nil }
+
+func (db *Database) transaction(context.Context, []string, bool) (any, error) {
+	return nil, ErrUnsupported
+}
+
+func dbError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("idb: %s: %w", what, err)
+}

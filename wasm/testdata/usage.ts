@@ -1,10 +1,10 @@
 // Type-checked by TestTypes (tsc --noEmit, strict) against the package's index.d.ts, resolved through
 // node_modules/@smokenet/smoke and its package.json exports like a user's project. Not run.
-import { Node, PageHub, NetworkHub, Socket, SocketServer, Database } from '@smokenet/smoke'
+import { Node, PageHub, NetworkHub, Socket, SocketServer, Database, Bucket } from '@smokenet/smoke'
 import type {
   HubConfiguration, NetStat, PeerInfo, SmokeError, SocketCloseEvent, SocketMessageEvent, SocketReadyState,
   StorageStat, Smoke, RestServer, RestRequest, RestResponse, FetchResponse, RestProgress, RestNext,
-  Record, Query, OrderedQuery, DatabaseOptions,
+  Record, Query, OrderedQuery, DatabaseOptions, BucketInfo, BucketList,
 } from '@smokenet/smoke'
 import smoke from '@smokenet/smoke'
 
@@ -302,6 +302,29 @@ function misuse(node: Node, socket: Socket): void {
   // @ts-expect-error select's result is typed
   const wrong: Query<number> = q.select(u => u.name)
   void wrong
+}
+
+// The file bucket: bytes, text, Blobs and streams; serving a file over REST.
+{
+  const bucket = new Bucket('files')
+  const written: Promise<BucketInfo> = bucket.write('a.txt', 'hello')
+  void bucket.write('b.bin', new Uint8Array(8))
+  void bucket.write('c.bin', new Blob(['x']))
+  void bucket.append('a.txt', new ReadableStream<Uint8Array>())
+  const bytes: Promise<Uint8Array> = bucket.read('a.txt')
+  const text: Promise<string> = bucket.read('a.txt', 'utf-8')
+  const blob: Promise<Blob> = bucket.readBlob('a.txt', 'text/plain')
+  const part: ReadableStream<Uint8Array> = bucket.readable('a.txt', 1, 3)
+  const sink: WritableStream = bucket.writable('d.txt')
+  const one: Promise<BucketInfo> = bucket.info('a.txt')
+  const many: Promise<(BucketInfo | undefined)[]> = bucket.info(['a.txt', 'b.bin'])
+  const listed: Promise<BucketList> = bucket.list('docs/', '/')
+  const gone: Promise<boolean> = bucket.delete('a.txt')
+  const server = new Node().rest.createServer()
+  server.get('/files/:name', (req, res) => bucket.serve(req, res, req.params.name, { type: 'text/plain' }))
+  void [written, bytes, text, blob, part, sink, one, many, listed, gone, bucket.exists('a.txt'), Bucket.drop('files'), smoke.Bucket]
+  // @ts-expect-error write takes data
+  void bucket.write('a.txt', 42)
 }
 
 // The original smoke README's "Database and Network Query" example, verbatim apart from the import line (at the top).

@@ -15,7 +15,8 @@ import (
 )
 
 // The db-browser section: the npm package's Database against raw IndexedDB in the same Chromium page (db/bench.js),
-// and a query streamed over REST between two nodes of the page.
+// a query streamed over REST between two nodes of the page, and the Bucket against raw Blob puts and gets
+// (bucket_browser.go, db/bucket.js).
 const (
 	dbRecords       = 100000
 	dbReps          = 3
@@ -44,14 +45,17 @@ func runDBBrowser(ctx context.Context, e *env) error {
 	if err := e.stageNPM(ctx, filepath.Join(dir, "pkg")); err != nil {
 		return err
 	}
-	if err := copyTo(filepath.Join(e.root, "internal/cmd/smoke-bench/db/bench.js"), filepath.Join(dir, "bench.js")); err != nil {
-		return err
+	for _, f := range []string{"bench.js", "bucket.js"} {
+		if err := copyTo(filepath.Join(e.root, "internal/cmd/smoke-bench/db", f), filepath.Join(dir, f)); err != nil {
+			return err
+		}
 	}
 	page := `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
 <script type="module">
 import * as smoke from '/pkg/index.js'
 window.smoke = smoke
 await import('/bench.js')
+await import('/bucket.js')
 window.benchReady = true
 </script>
 `
@@ -119,5 +123,5 @@ window.benchReady = true
 	e.note("a paused remote query (10 records read, then 2 s idle): the server read %d batches meanwhile; JS heap %.1f → %.1f MB",
 		res.Paused.BatchesDuring, res.Paused.HeapBefore/1e6, res.Paused.HeapAfter/1e6)
 	e.busyNote("db-browser", load)
-	return nil
+	return runBucketBrowser(bctx, e, p)
 }

@@ -9,6 +9,7 @@ package idbjs
 
 import (
 	"context"
+	"errors"
 	"syscall/js"
 
 	"github.com/smokenet/smoke/internal/jsx"
@@ -306,4 +307,104 @@ func Version(db js.Value) uint {
 		return 0
 	}
 	return uint(v.Int())
+}
+
+// Value returns the IDBTransaction.
+func (t Txn) Value() js.Value { return t.v }
+
+// WrapTxn wraps an IDBTransaction (pkg/idb's Database.Transaction).
+func WrapTxn(v js.Value) Txn { return Txn{v} }
+
+// PutKey stores v (any value IndexedDB can clone: an object, a Blob) under key.
+func (s Store) PutKey(v js.Value, key string) error {
+	_, err := jsx.Call(s.v, "put", v, key)
+	return err
+}
+
+// DeleteRange deletes the records with keys from lo (inclusive) to hi (exclusive).
+func (s Store) DeleteRange(lo, hi string) error {
+	r, err := jsx.Call(keyRange, "bound", lo, hi, false, true)
+	if err != nil {
+		return err
+	}
+	_, err = jsx.Call(s.v, "delete", r)
+	return err
+}
+
+// KeysFrom requests up to n keys (n > 0) from key lo (inclusive), in order.
+func (s Store) KeysFrom(lo string, n int) (Request, error) {
+	r, err := jsx.Call(keyRange, "lowerBound", lo)
+	if err != nil {
+		return Request{}, err
+	}
+	v, err := jsx.Call(s.v, "getAllKeys", r, n)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{v}, nil
+}
+
+// GetThen requests the value with key and calls then with it (undefined when there is none) inside the success
+// event, while the transaction is still active, so that then may make more requests of the same transaction on
+// what it read: a read-modify-write in one transaction. then must not block. An error it returns aborts the
+// transaction. Once the transaction has ended, result says how then went: its error, or an error if it never
+// ran to its end (the read failed, or then panicked). release removes the listener; call it when done.
+func (s Store) GetThen(key string, then func(v js.Value) error) (result func() error, release func(), err error) {
+	req, err := jsx.Call(s.v, "get", key)
+	if err != nil {
+		return nil, nil, err
+	}
+	var thenErr error
+	ran := false
+	remove, err := jsx.AddEventListener(req, "success", func(js.Value) {
+		v, err := jsx.Get(req, "result")
+		if err == nil {
+			err = then(v)
+		}
+		ran = true
+		if err != nil {
+			thenErr = err
+			if t, e := jsx.Get(req, "transaction"); e == nil {
+				Txn{t}.Abort()
+			}
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	result = func() error {
+		if !ran && thenErr == nil {
+			return errors.New("idbjs: a read-modify-write did not run to its end")
+		}
+		return thenErr
+	}
+	return result, remove, nil
+}
+
+// GetMany requests the values with keys in one go and waits for them all: requests of a transaction complete in
+// order, so the last one's success means every one is done. A missing key gives undefined.
+func (s Store) GetMany(ctx context.Context, keys []string) ([]js.Value, error) {
+	reqs := make([]js.Value, len(keys))
+	for i, k := range keys {
+		r, err := jsx.Call(s.v, "get", k)
+		if err != nil {
+			return nil, err
+		}
+		reqs[i] = r
+	}
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	if _, err := (Request{reqs[len(reqs)-1]}).Await(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]js.Value, len(reqs))
+	for i, r := range reqs {
+		v, err := jsx.Get(r, "result")
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }
