@@ -66,8 +66,11 @@ async function chain() {
       const response = await node2.rest.fetch('rest://0.0.0.2/mediastream')
       const stream = await response.mediastream()
       $('video-0').srcObject = stream
-      stream.getTracks()[0]?.addEventListener('ended', () => { stats.dataset.state = 'ended' })
       stopStats = showStats(stats, node2, '0.0.0.2')
+      stream.getTracks()[0]?.addEventListener('ended', () => {
+        stopStats()
+        stats.dataset.state = 'ended'
+      })
     } catch (err) {
       stats.dataset.state = 'error'
       stats.textContent = describe(err)
@@ -137,14 +140,15 @@ export async function run() {
       if (response.kind !== 'media') throw new Error(`${target} answered ${response.status}, not media`)
       current = await response.mediastream()
       $('remote').srcObject = current
+      stopStats = showStats(stats, node, target)
       current.getTracks()[0]?.addEventListener('ended', () => {
+        stopStats()
         stats.dataset.state = 'ended'
         status.textContent = `${target} stopped`
       })
       status.className = 'mono'
       status.textContent = `watching ${target}`
       $('stop').disabled = false
-      stopStats = showStats(stats, node, target)
     } catch (err) {
       stats.dataset.state = 'error'
       status.className = 'mono error'
