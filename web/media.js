@@ -20,9 +20,11 @@ async function makeSource(kind, node) {
 // the receiver controls), from node.network.getStats().
 function showStats(el, node, remote) {
   let last
+  let stopped = false
   const timer = setInterval(async () => {
     try {
       const report = await node.network.getStats(remote)
+      if (stopped) return // a tick that was under way when the stream ended
       let video
       for (const s of report.values()) if (s.type === 'inbound-rtp' && s.kind === 'video' && (!video || s.framesDecoded > video.framesDecoded)) video = s
       if (!video) return
@@ -37,12 +39,16 @@ function showStats(el, node, remote) {
         `jitter buffer ${delay.toFixed(0)} ms`, `${video.framesDecoded} frames`, `${(video.bytesReceived / 1e6).toFixed(1)} MB`,
       ].map((t) => Object.assign(document.createElement('span'), { textContent: t })))
     } catch (err) {
+      if (stopped) return
       el.dataset.state = 'ended'
       el.textContent = describe(err)
       clearInterval(timer)
     }
   }, 1000)
-  return () => clearInterval(timer)
+  return () => {
+    stopped = true
+    clearInterval(timer)
+  }
 }
 
 // chain runs the README's example: node0 → node1 → node2 → video.
