@@ -489,7 +489,10 @@ export function createMediaSource(readable, codec, opts) {
       for (;;) {
         // Wait while enough waits to be played: the stream is read only as fast as it plays.
         while (media && bufferedEnd() - media.currentTime > ahead && source.readyState === 'open') {
-          await new Promise((resolve) => media.addEventListener('timeupdate', resolve, { once: true }))
+          await new Promise((resolve) => {
+            media.addEventListener('timeupdate', resolve, { once: true })
+            setTimeout(resolve, 1000) // a paused element sends no timeupdate: look again now and then
+          })
         }
         const { done, value } = await reader.read()
         if (done || source.readyState !== 'open') break
@@ -501,6 +504,11 @@ export function createMediaSource(readable, codec, opts) {
         }
         buffer.appendBuffer(value)
         await updated()
+        // A live stream's first frames may start a little after 0 (audio after video, or the reverse): playback
+        // would wait at 0 forever for data that never comes, so it starts where the data does.
+        if (media && media.buffered.length > 0 && media.currentTime < media.buffered.start(0)) {
+          media.currentTime = media.buffered.start(0)
+        }
       }
       if (source.readyState === 'open') source.endOfStream()
     } catch (err) {

@@ -384,8 +384,8 @@ const cases = {
   },
 
   async 'bad arguments are TypeErrors; dispose'(smoke) {
-    throws(() => new smoke.Bucket(''), TypeError, undefined, 'new Bucket(\'\')')
-    throws(() => new smoke.Bucket(3), TypeError, undefined, 'new Bucket(3)')
+    throws(() => new smoke.Bucket(''), TypeError, 'ERR_INVALID_ARG_TYPE', 'new Bucket(\'\')')
+    throws(() => new smoke.Bucket(3), TypeError, 'ERR_INVALID_ARG_TYPE', 'new Bucket(3)')
     const [b, name] = fresh(smoke)
     await rejects(b.write('', 'x'), 'ERR_INVALID_KEY', 'an empty key', TypeError)
     await rejects(b.write(5, 'x'), 'ERR_INVALID_KEY', 'a number key', TypeError)
