@@ -151,6 +151,24 @@ const cases = {
     await node.dispose()
   },
 
+  async 'record → Bucket → playback'(smoke) {
+    const node = new smoke.Node()
+    const stream = node.media.createTestPattern({ width: 320, height: 240 })
+    await smoke.Bucket.drop('media-test')
+    const bucket = new smoke.Bucket('media-test')
+    setTimeout(() => { for (const t of stream.getTracks()) t.stop() }, 3000)
+    await node.media.record(stream).pipeTo(bucket.writable('clip.webm'))
+    const [info] = await bucket.info(['clip.webm'])
+    assert(info.size > 20000, `the recording is ${info.size} bytes`)
+    const v = video()
+    node.media.createMediaSource(bucket.readable('clip.webm'), 'webm', { media: v })
+    await until(() => v.currentTime > 1.5 && decoded(v) > 20, `the stored recording playing (currentTime ${v.currentTime}, ${decoded(v)} frames)`, 30000)
+    v.remove()
+    await bucket.dispose()
+    await smoke.Bucket.drop('media-test')
+    await node.dispose()
+  },
+
   async 'createMediaSource: memory stays bounded while a stream plays'(smoke) {
     const node = new smoke.Node()
     const stream = node.media.createTestPattern({ width: 320, height: 240 })
