@@ -10,7 +10,7 @@ import (
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/idb"
 	"github.com/smokenet/smoke/pkg/node"
-	"github.com/smokenet/smoke/pkg/rest"
+	"github.com/smokenet/smoke/pkg/rest/restcore"
 )
 
 // codedError gives a Go error the code property its JavaScript Error gets (jsx.ErrorValue reads JSCode), so that
@@ -60,8 +60,8 @@ var codes = []struct {
 	{idb.ErrUnsupported, "ERR_NOT_AVAILABLE"},
 	{errClientGone, "ERR_ABORTED"},
 	{errFetchAborted, "ERR_ABORTED"},
-	{rest.ErrProtocol, "ERR_PROTOCOL"},
-	{rest.ErrServerClosed, "ERR_CLOSED"},
+	{restcore.ErrProtocol, "ERR_PROTOCOL"},
+	{restcore.ErrServerClosed, "ERR_CLOSED"},
 	{node.ErrPortNotListening, "ERR_PORT_NOT_LISTENING"},
 	{node.ErrPortInUse, "ERR_PORT_IN_USE"},
 	{node.ErrInvalidPort, "ERR_INVALID_PORT"},
