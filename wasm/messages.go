@@ -10,7 +10,7 @@ import (
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/idb"
 	"github.com/smokenet/smoke/pkg/node"
-	"github.com/smokenet/smoke/pkg/rest"
+	"github.com/smokenet/smoke/pkg/rest/restcore"
 )
 
 // What JavaScript users read when something fails. Go errors wrap (node: socket 0.0.0.1:80: link lost: …: unexpected
@@ -51,8 +51,8 @@ var reasons = []reason{
 	{idb.ErrBlocked, "ERR_BLOCKED", "another tab holds the database open and did not let go", ""},
 	{idb.ErrClosed, "ERR_DISPOSED", "the database has been disposed", ""},
 	{idb.ErrUnsupported, "ERR_NOT_AVAILABLE", "IndexedDB is not available here", ""},
-	{rest.ErrProtocol, "ERR_PROTOCOL", "the other node broke the REST protocol", ""},
-	{rest.ErrServerClosed, "ERR_CLOSED", "the server has been closed", ""},
+	{restcore.ErrProtocol, "ERR_PROTOCOL", "the other node broke the REST protocol", ""},
+	{restcore.ErrServerClosed, "ERR_CLOSED", "the server has been closed", ""},
 	{node.ErrPortNotListening, "ERR_PORT_NOT_LISTENING", "nothing listens on that port", ""},
 	{node.ErrPortInUse, "ERR_PORT_IN_USE", "the port is in use", ""},
 	{node.ErrInvalidPort, "ERR_INVALID_PORT", "a port is a number from 1 to 65535", "RangeError"},

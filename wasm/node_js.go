@@ -11,7 +11,7 @@ import (
 	"github.com/smokenet/smoke/internal/jsx"
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/node"
-	"github.com/smokenet/smoke/pkg/rest"
+	"github.com/smokenet/smoke/pkg/rest/restcore"
 )
 
 const (
@@ -37,8 +37,8 @@ type jsNode struct {
 	disposed bool
 	done     chan struct{} // closed when dispose has finished
 	sockets  map[*jsSocket]struct{}
-	binds    map[int]*binding // by port
-	rt       *rest.Transport  // the node's REST transport, made by its first fetch (rest_fetch_js.go)
+	binds    map[int]*binding    // by port
+	rt       *restcore.Transport // the node's REST transport, made by its first fetch (rest_fetch_js.go)
 }
 
 // nodeNew(kind, ...) → handle. kind is "default" (the page's default PageHub), "page" with a PageHub handle, or

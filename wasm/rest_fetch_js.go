@@ -6,22 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"syscall/js"
 	"time"
 
 	"github.com/smokenet/smoke/internal/jsx"
-	"github.com/smokenet/smoke/pkg/rest"
+	"github.com/smokenet/smoke/pkg/rest/restcore"
 )
 
 // transport returns the node's REST transport, one per node so that its sockets are pooled across fetches.
-func (jn *jsNode) transport() *rest.Transport {
+func (jn *jsNode) transport() *restcore.Transport {
 	jn.mu.Lock()
 	defer jn.mu.Unlock()
 	if jn.rt == nil {
-		jn.rt = &rest.Transport{Node: jn.n}
+		jn.rt = &restcore.Transport{Node: jn.n}
 	}
 	return jn.rt
 }
@@ -77,7 +76,7 @@ func (r *registry) restFetch(a args) (any, error) {
 		}
 		body = pr
 	}
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
+	req, err := newRequest(ctx, method, rawURL, body)
 	if err != nil {
 		return fail(typeError("cannot fetch %s: %v", rawURL, plain(err.Error())))
 	}
@@ -99,7 +98,7 @@ func (r *registry) restFetch(a args) (any, error) {
 		bodyID := 0
 		inline := js.Undefined() // a small body, read here: it came in the head's message
 		switch {
-		case method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
+		case method == "HEAD" || resp.StatusCode == restcore.StatusNoContent || resp.StatusCode == restcore.StatusNotModified:
 			resp.Body.Close()
 			cancel()
 		case resp.ContentLength >= 0 && resp.ContentLength <= restInlineMax:
@@ -120,7 +119,7 @@ func (r *registry) restFetch(a args) (any, error) {
 			} else {
 				inline = jsx.Uint8Array(b)
 			}
-		case rest.BodyKind(resp) == rest.KindRecords:
+		case restcore.BodyKind(resp) == restcore.KindRecords:
 			// A record stream is read record by record, as response.query() consumes it (rest_records_js.go).
 			recs, err := r.newRecords(ctx, resp, cancel, errFor)
 			if err != nil {
@@ -135,7 +134,7 @@ func (r *registry) restFetch(a args) (any, error) {
 		}
 		// The kind of body pkg/rest says this is: 'records' is read by response.query(); media ('media') has no
 		// JavaScript API yet (response.mediastream()) and reads as bytes.
-		kind := rest.BodyKind(resp).String()
+		kind := restcore.BodyKind(resp).String()
 		parts := make([]string, 0, 3+2*len(resp.Header))
 		parts = append(parts, statusText(resp), resp.Request.URL.String(), kind)
 		_, _ = fastInvoke(done, js.Undefined(), packStrings(appendHeader(parts, resp.Header)), resp.StatusCode, bodyID,
@@ -145,11 +144,11 @@ func (r *registry) restFetch(a args) (any, error) {
 }
 
 // statusText is the reason phrase of resp.Status ("404 Not Found" → "Not Found").
-func statusText(resp *http.Response) string {
+func statusText(resp *restcore.Response) string {
 	if _, text, ok := strings.Cut(resp.Status, " "); ok {
 		return text
 	}
-	return http.StatusText(resp.StatusCode)
+	return restcore.StatusText(resp.StatusCode)
 }
 
 // fetchError is the error a fetch (or the reading of its body) rejects with.
@@ -181,11 +180,10 @@ func fetchError(ctx context.Context, rawURL string, err error) error {
 const maxRedirects = 20
 
 // follow runs req through rt and follows redirects as fetch does with redirect 'follow' ('manual' returns the
-// redirect response itself; 'error' fails with errRedirect). It replaces http.Client, whose mere use links
-// net/http's whole TCP/TLS/HTTP/2 client into smoke.wasm (about 5 MB of 12.9, measured) although a node never
-// dials TCP. Like fetch: 303, and 301/302 after a POST, go on as a GET without body; 307/308 resend the body when
+// redirect response itself; 'error' fails with errRedirect). It does what http.Client would, without net/http,
+// whose mere import links TLS and X.509 code into smoke.wasm although a node never dials TCP (pkg/rest/restcore). Like fetch: 303, and 301/302 after a POST, go on as a GET without body; 307/308 resend the body when
 // it can be read again (GetBody), else fail.
-func follow(rt http.RoundTripper, req *http.Request, redirect string) (*http.Response, error) {
+func follow(rt *restcore.Transport, req *restcore.Request, redirect string) (*restcore.Response, error) {
 	for hops := 0; ; hops++ {
 		resp, err := rt.RoundTrip(req)
 		if err != nil {
@@ -193,8 +191,8 @@ func follow(rt http.RoundTripper, req *http.Request, redirect string) (*http.Res
 		}
 		loc := resp.Header.Get("Location")
 		switch resp.StatusCode {
-		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
-			http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		case restcore.StatusMovedPermanently, restcore.StatusFound, restcore.StatusSeeOther,
+			restcore.StatusTemporaryRedirect, restcore.StatusPermanentRedirect:
 		default:
 			return resp, nil
 		}
@@ -212,19 +210,20 @@ func follow(rt http.RoundTripper, req *http.Request, redirect string) (*http.Res
 		if err != nil {
 			return nil, fmt.Errorf("the redirect Location %q is not a URL", loc)
 		}
-		next := req.Clone(req.Context())
+		clone := *req
+		next := &clone
+		next.Header = req.Header.Clone()
 		next.URL, next.Host, next.RequestURI = u, "", ""
-		next.Response = resp
 		code := resp.StatusCode
-		if code == http.StatusSeeOther || (code <= http.StatusFound && req.Method == http.MethodPost) {
-			if next.Method != http.MethodHead {
-				next.Method = http.MethodGet
+		if code == restcore.StatusSeeOther || (code <= restcore.StatusFound && req.Method == "POST") {
+			if next.Method != "HEAD" {
+				next.Method = "GET"
 			}
 			next.Body, next.GetBody, next.ContentLength = nil, nil, 0
 			for _, h := range []string{"Content-Type", "Content-Length", "Content-Encoding", "Content-Language", "Content-Location"} {
 				next.Header.Del(h)
 			}
-		} else if req.Body != nil && req.Body != http.NoBody {
+		} else if req.Body != nil && req.Body != restcore.NoBody {
 			if req.GetBody == nil {
 				return nil, fmt.Errorf("a %d redirect cannot be followed when the request body was a stream", code)
 			}
@@ -234,4 +233,51 @@ func follow(rt http.RoundTripper, req *http.Request, redirect string) (*http.Res
 		}
 		req = next
 	}
+}
+
+// newRequest is the request fetch sends, made as http.NewRequestWithContext makes one: a body of bytes has a known
+// length and can be had again for a redirect (GetBody); a stream has neither.
+func newRequest(ctx context.Context, method, rawURL string, body io.Reader) (*restcore.Request, error) {
+	if method == "" {
+		method = "GET"
+	}
+	if !validMethod(method) {
+		return nil, fmt.Errorf("invalid method %q", method)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	u.Host = strings.TrimSuffix(u.Host, ":")
+	req := &restcore.Request{
+		Method: method, URL: u, Host: u.Host, Header: make(restcore.Header),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+	}
+	switch b := body.(type) {
+	case nil:
+	case *bytes.Reader:
+		req.ContentLength = int64(b.Len())
+		if req.ContentLength == 0 {
+			req.Body, req.GetBody = restcore.NoBody, func() (io.ReadCloser, error) { return restcore.NoBody, nil }
+			break
+		}
+		snapshot := *b
+		req.Body = io.NopCloser(b)
+		req.GetBody = func() (io.ReadCloser, error) {
+			r := snapshot
+			return io.NopCloser(&r), nil
+		}
+	case io.ReadCloser:
+		req.Body = b
+	default:
+		req.Body = io.NopCloser(b)
+	}
+	return req.WithContext(ctx), nil
+}
+
+// validMethod reports whether method is an HTTP token, as net/http requires of one.
+func validMethod(method string) bool {
+	return method != "" && strings.IndexFunc(method, func(c rune) bool {
+		return c > 0x7e || c <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", c)
+	}) < 0
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/smokenet/smoke/internal/jsx"
 	"github.com/smokenet/smoke/pkg/node"
-	"github.com/smokenet/smoke/pkg/rest"
+	"github.com/smokenet/smoke/pkg/rest/restcore"
 )
 
 // The REST half of the JS face: node.rest.createServer() serves a JavaScript router as an http.Handler through
@@ -153,7 +152,7 @@ type restServer struct {
 	r         *registry
 	port      int
 	l         *node.Listener
-	srv       *rest.Server
+	srv       *restcore.Server
 	onRequest js.Value // the router's dispatch: (exchange, body, remotePort, head) (see requestHead)
 	onDone    js.Value // (exchange, how, error?): the exchange is over (see exchangeDone)
 }
@@ -171,7 +170,7 @@ func (r *registry) restListen(a args) (any, error) {
 		return nil, coded(fmt.Sprintf("cannot listen on port %d", port), err)
 	}
 	s := &restServer{r: r, port: port, l: l, onRequest: onRequest, onDone: onDone}
-	s.srv = &rest.Server{Handler: s}
+	s.srv = &restcore.Server{Handler: s}
 	s.id = r.add(s)
 	go func() {
 		defer guard("a REST server")
@@ -244,13 +243,13 @@ const (
 	endGone               // the client went away, or a write failed
 )
 
-// ServeHTTP hands the request to the JavaScript router and writes what it answers.
-func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeREST hands the request to the JavaScript router and writes what it answers.
+func (s *restServer) ServeREST(w restcore.ResponseWriter, r *restcore.Request) {
 	// pkg/rest recovers a handler's panic (and answers 500, or cuts the response); this only makes sure that a bug
 	// here is seen on the console, where a page's developer looks.
 	defer func() {
 		if p := recover(); p != nil {
-			if p != http.ErrAbortHandler {
+			if p != restcore.ErrAbortHandler {
 				consoleError(fmt.Sprintf("smoke: internal error serving %s %s on port %d: %v", r.Method, r.URL.Path, s.port, p))
 			}
 			panic(p)
@@ -259,7 +258,7 @@ func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reg := s.r
 	ex := &exchange{wake: make(chan struct{}, 1)}
 	var body *jsBody
-	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+	if r.Body != nil && r.Body != restcore.NoBody && r.ContentLength != 0 {
 		body = reg.newBody(r.Body, nil, func(err error) error { return coded("cannot read the request body", err) })
 	}
 	ex.id = reg.add(ex)
@@ -296,14 +295,23 @@ func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, err := fastInvoke(s.onRequest, ex.id, bodyID(body), remotePort(r), requestHead(r))
 	if err != nil {
 		consoleError(fmt.Sprintf("smoke: rest: dispatching %s %s:", r.Method, r.URL.Path), jsx.ErrorValue(err))
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		internalError(w)
 		return
 	}
 	dispatched = true
 	end = ex.serve(r.Context(), w)
 	if end == endAbort {
-		panic(http.ErrAbortHandler) // pkg/rest cuts the response, as net/http does
+		panic(restcore.ErrAbortHandler) // restcore cuts the response, as net/http does
 	}
+}
+
+// internalError answers 500 as http.Error does.
+func internalError(w restcore.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(restcore.StatusInternalServerError)
+	_, _ = w.Write([]byte("Internal Server Error\n"))
 }
 
 func bodyID(body *jsBody) int {
@@ -314,7 +322,7 @@ func bodyID(body *jsBody) int {
 }
 
 // remoteAddr splits r.RemoteAddr into address and port (0 when it has none).
-func remoteAddr(r *http.Request) (string, int) {
+func remoteAddr(r *restcore.Request) (string, int) {
 	addr := r.RemoteAddr
 	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
 		if p, err := strconv.Atoi(addr[i+1:]); err == nil {
@@ -324,14 +332,14 @@ func remoteAddr(r *http.Request) (string, int) {
 	return addr, 0
 }
 
-func remotePort(r *http.Request) int {
+func remotePort(r *restcore.Request) int {
 	_, p := remoteAddr(r)
 	return p
 }
 
 // requestHead is the head the router gets for a request, packed (packStrings): method, url, host, remote
 // address, then the headers as name, value, ..., in sorted name order.
-func requestHead(r *http.Request) any {
+func requestHead(r *restcore.Request) any {
 	uri := r.RequestURI
 	if uri == "" {
 		uri = r.URL.RequestURI()
@@ -343,7 +351,7 @@ func requestHead(r *http.Request) any {
 }
 
 // appendHeader appends h to parts as name, value, name, value, ..., in sorted name order.
-func appendHeader(parts []string, h http.Header) []string {
+func appendHeader(parts []string, h restcore.Header) []string {
 	switch len(h) {
 	case 0:
 		return parts
@@ -364,9 +372,8 @@ func appendHeader(parts []string, h http.Header) []string {
 }
 
 // serve writes the queued ops until the end, an abort, or the client's going.
-func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEnd {
-	rc := http.NewResponseController(w)
-	var rw *rest.RecordWriter // the record stream of res.query
+func (ex *exchange) serve(ctx context.Context, w restcore.ResponseWriter) exchangeEnd {
+	var rw *restcore.RecordWriter // the record stream of res.query
 	for {
 		ex.mu.Lock()
 		ops := ex.ops
@@ -390,15 +397,15 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 				for j := 0; j+1 < len(op.header); j += 2 {
 					h.Add(op.header[j], op.header[j+1])
 				}
-				// A record stream (res.query) is a kind of body pkg/rest marks in the head (rest.NewRecordWriter);
-				// media (res.mediastream) is another (rest.SetBodyKind).
+				// A record stream (res.query) is a kind of body pkg/rest marks in the head (restcore.NewRecordWriter);
+				// media (res.mediastream) is another (restcore.SetBodyKind).
 				if op.media {
-					_ = rest.SetBodyKind(w, rest.KindMedia)
+					_ = restcore.SetBodyKind(w, restcore.KindMedia)
 				}
 				if op.records {
 					w.WriteHeader(op.status)
 					var err error
-					if rw, err = rest.NewRecordWriter(w, &rest.RecordOptions{Window: queryWindow}); err != nil {
+					if rw, err = restcore.NewRecordWriter(w, &restcore.RecordOptions{Window: queryWindow}); err != nil {
 						consoleError("smoke: rest: res.query: " + err.Error())
 						return endAbort
 					}
@@ -435,7 +442,7 @@ func (ex *exchange) serve(ctx context.Context, w http.ResponseWriter) exchangeEn
 		ex.mu.Unlock()
 		if idle {
 			// Nothing more queued: send what pkg/rest buffered (a streamed head, a chunk), not wait for more.
-			if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			if err := w.Flush(); err != nil {
 				return endGone
 			}
 		}

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"syscall/js"
 
 	"github.com/smokenet/smoke/internal/jsx"
-	"github.com/smokenet/smoke/pkg/rest"
+	"github.com/smokenet/smoke/pkg/rest/restcore"
 )
 
 // jsRecords is the record stream of a fetched response (pkg/rest's records kind), read by response.query(): each
@@ -20,7 +19,7 @@ import (
 type jsRecords struct {
 	id     int
 	reg    *registry
-	rr     *rest.RecordReader
+	rr     *restcore.RecordReader
 	body   io.Closer
 	ctx    context.Context
 	done   func() // ends the request's context; called once when the stream is over
@@ -35,8 +34,8 @@ type jsRecords struct {
 // recordsBatch is the most records one recordsRead hands over.
 const recordsBatch = 1024
 
-func (reg *registry) newRecords(ctx context.Context, resp *http.Response, done func(), errFor func(error) error) (*jsRecords, error) {
-	rr, err := rest.NewRecordReader(resp)
+func (reg *registry) newRecords(ctx context.Context, resp *restcore.Response, done func(), errFor func(error) error) (*jsRecords, error) {
+	rr, err := restcore.NewRecordReader(resp)
 	if err != nil {
 		return nil, err
 	}

@@ -13,9 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/smokenet/smoke/pkg/hub/internal/wire"
+	"github.com/smokenet/smoke/pkg/hub/internal/ws"
 )
 
 // NetworkHub is a Hub reached over the network: a WebSocket connection to a smoke-hub server (see PROTOCOL.md).
@@ -71,7 +70,7 @@ type NetworkHubOptions struct {
 
 // hubConn is one live WebSocket connection and the requests waiting for replies on it.
 type hubConn struct {
-	ws      *websocket.Conn
+	ws      *ws.Conn
 	gone    chan struct{} // closed when this connection has ended
 	maxSize int
 
@@ -119,7 +118,7 @@ func NewNetworkHub(rawURL string, opts *NetworkHubOptions) *NetworkHub {
 	return h
 }
 
-// checkURL accepts what websocket.Dial can connect to: ws and wss, or http and https for the same.
+// checkURL accepts what ws.Dial can connect to: ws and wss, or http and https for the same.
 func checkURL(rawURL string) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -210,26 +209,23 @@ func (h *NetworkHub) connect() (*hubConn, error) {
 	// Dialling and the binding share one deadline, so a server that accepts but never binds cannot hold us.
 	ctx, cancel := context.WithTimeout(h.ctx, 15*time.Second)
 	defer cancel()
-	ws, resp, err := websocket.Dial(ctx, u.String(), nil)
+	conn, err := ws.Dial(ctx, u.String())
 	if err != nil {
-		if resp != nil && resp.StatusCode != 0 && resp.StatusCode != 101 {
-			return nil, fmt.Errorf("hub: connecting to %s: server answered %s: %w", hubURL, resp.Status, err)
-		}
 		return nil, fmt.Errorf("hub: connecting to %s: %w", hubURL, err)
 	}
 	// Until the binding tells us the limit, accept the protocol's default with room for the envelope.
-	ws.SetReadLimit(2 * (64 << 10))
-	typ, b, err := ws.Read(ctx)
+	conn.SetReadLimit(2 * (64 << 10))
+	typ, b, err := conn.Read(ctx)
 	if err != nil {
-		ws.CloseNow()
+		conn.CloseNow()
 		return nil, fmt.Errorf("hub: waiting for binding from %s: %w", hubURL, closeErr(err))
 	}
 	m, err := wire.Decode(b, wire.FromServer)
-	if err == nil && (typ != websocket.MessageText || m.Type != wire.TypeBinding) {
+	if err == nil && (typ != ws.MessageText || m.Type != wire.TypeBinding) {
 		err = fmt.Errorf("hub: expected a binding, got %q", m.Type)
 	}
 	if err != nil {
-		ws.Close(websocket.StatusPolicyViolation, "expected binding")
+		conn.Close(ws.StatusPolicyViolation, "expected binding")
 		return nil, err
 	}
 	maxSize := 64 << 10
@@ -237,14 +233,14 @@ func (h *NetworkHub) connect() (*hubConn, error) {
 		maxSize = m.MaxMessageSize
 	}
 	// Forwards carry from instead of to; allow twice the limit so a legal message is never refused.
-	ws.SetReadLimit(int64(2 * maxSize))
-	c := &hubConn{ws: ws, gone: make(chan struct{}), maxSize: maxSize, pending: make(map[uint64]chan wire.Message)}
+	conn.SetReadLimit(int64(2 * maxSize))
+	c := &hubConn{ws: conn, gone: make(chan struct{}), maxSize: maxSize, pending: make(map[uint64]chan wire.Message)}
 
 	h.mu.Lock()
 	if h.closeErr != nil {
 		// Close ran while we were connecting: leave properly so the server releases the session at once.
 		h.mu.Unlock()
-		ws.Close(websocket.StatusNormalClosure, "node closed")
+		conn.Close(ws.StatusNormalClosure, "node closed")
 		return nil, h.closeErr
 	}
 	rebound := h.binding != nil && !m.Resumed && h.binding.Address != m.Address
@@ -298,15 +294,15 @@ func (h *NetworkHub) serve(c *hubConn) error {
 		if err != nil {
 			return fmt.Errorf("hub: connection to %s lost: %w", h.URL(), closeErr(err))
 		}
-		if typ != websocket.MessageText {
-			c.ws.Close(websocket.StatusPolicyViolation, "binary message")
+		if typ != ws.MessageText {
+			c.ws.Close(ws.StatusPolicyViolation, "binary message")
 			return errors.New("hub: server sent a binary message")
 		}
 		m, err := wire.Decode(b, wire.FromServer)
 		if err != nil {
-			code := websocket.StatusPolicyViolation
+			code := ws.StatusPolicyViolation
 			if _, ok := err.(*wire.SyntaxError); ok {
-				code = websocket.StatusInvalidFramePayloadData
+				code = ws.StatusInvalidFramePayloadData
 			}
 			c.ws.Close(code, "malformed message")
 			return err
@@ -434,7 +430,7 @@ func (h *NetworkHub) Send(ctx context.Context, to string, data json.RawMessage) 
 	if len(b) > c.maxSize {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(b), c.maxSize)
 	}
-	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+	if err := c.ws.Write(ctx, ws.MessageText, b); err != nil {
 		return fmt.Errorf("%w: %v", ErrDisconnected, err)
 	}
 	return nil
@@ -524,7 +520,7 @@ func (h *NetworkHub) request(ctx context.Context, c *hubConn, m wire.Message) (w
 	if err != nil {
 		return wire.Message{}, err
 	}
-	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+	if err := c.ws.Write(ctx, ws.MessageText, b); err != nil {
 		return wire.Message{}, fmt.Errorf("%w: %v", ErrDisconnected, err)
 	}
 	select {
@@ -570,7 +566,7 @@ func (h *NetworkHub) Close() error {
 	h.mu.Unlock()
 	if c != nil {
 		// Close waits for the server's close frame (bounded by the library), which ends the session cleanly.
-		c.ws.Close(websocket.StatusNormalClosure, "node closed")
+		c.ws.Close(ws.StatusNormalClosure, "node closed")
 	}
 	h.cancel()
 	<-h.done
@@ -579,7 +575,7 @@ func (h *NetworkHub) Close() error {
 
 // closeErr turns a WebSocket close into a *CloseError, keeping other errors as they are.
 func closeErr(err error) error {
-	var ce websocket.CloseError
+	var ce ws.CloseError
 	if errors.As(err, &ce) {
 		return &CloseError{Code: int(ce.Code), Reason: ce.Reason}
 	}

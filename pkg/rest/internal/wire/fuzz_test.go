@@ -4,7 +4,6 @@ package wire
 
 import (
 	"bytes"
-	"net/http"
 	"reflect"
 	"testing"
 )
@@ -14,9 +13,9 @@ import (
 func FuzzDecodeHead(f *testing.F) {
 	f.Add(AppendRequest(nil, &RequestHead{Method: "GET", Target: "/", Host: "0.0.0.2", ContentLength: 0}, true, nil))
 	f.Add(AppendRequest(nil, &RequestHead{Method: "POST", Target: "/x?y=z", Host: "h", ContentLength: -1,
-		Header: http.Header{"Content-Type": {"text/plain"}, "X-A": {"1", "2"}}}, false, []byte("part")))
+		Header: Header{"Content-Type": {"text/plain"}, "X-A": {"1", "2"}}}, false, []byte("part")))
 	f.Add(AppendResponse(nil, &ResponseHead{Status: 200, Kind: KindRecords, Window: 16, ContentLength: -1}, false, []byte(`{"a":1}`)))
-	f.Add(AppendResponse(nil, &ResponseHead{Status: 413, ContentLength: 4, Close: true, Header: http.Header{"A": {"b"}}}, true, []byte("body")))
+	f.Add(AppendResponse(nil, &ResponseHead{Status: 413, ContentLength: 4, Close: true, Header: Header{"A": {"b"}}}, true, []byte("body")))
 	f.Add(AppendData(nil, true, []byte("x")))
 	f.Add(AppendDemand(nil, 8))
 	f.Add([]byte{TypeRequest, 1, 0xff, 0xff, 0xff, 0xff, 0x0f})

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/textproto"
 )
 
@@ -53,7 +52,7 @@ type RequestHead struct {
 	Host   string
 	// ContentLength is the request body's length, or -1 if unknown.
 	ContentLength int64
-	Header        http.Header
+	Header        Header
 }
 
 // ResponseHead is what a response message says before its body.
@@ -64,7 +63,7 @@ type ResponseHead struct {
 	Window uint64
 	// ContentLength is the response body's length, or -1 if unknown.
 	ContentLength int64
-	Header        http.Header
+	Header        Header
 	// Close says the server closes the socket after this response (FlagClose).
 	Close bool
 }
@@ -240,7 +239,7 @@ func appendLength(dst []byte, n int64) []byte {
 	return binary.AppendUvarint(dst, uint64(n)+1)
 }
 
-func appendHeader(dst []byte, h http.Header) []byte {
+func appendHeader(dst []byte, h Header) []byte {
 	n := 0
 	for _, vs := range h {
 		n += len(vs)
@@ -439,8 +438,8 @@ func (d *decoder) header(fields []field) []field {
 
 // makeHeader builds the header of checked fields whose strings lie in head. Three allocations whatever the number
 // of fields (the map, its table, one slice for every value) besides names that are not canonical already.
-func makeHeader(head string, fields []field) http.Header {
-	h := make(http.Header, len(fields))
+func makeHeader(head string, fields []field) Header {
+	h := make(Header, len(fields))
 	if len(fields) == 0 {
 		return h
 	}

@@ -3,7 +3,6 @@ package wire
 import (
 	"bytes"
 	"errors"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,7 +10,7 @@ import (
 
 func TestRoundTrip(t *testing.T) {
 	req := RequestHead{Method: "POST", Target: "/a/b?c=d", Host: "0.0.0.2:8080", ContentLength: 5,
-		Header: http.Header{"Content-Type": {"text/plain"}, "X-Multi": {"1", "2"}}}
+		Header: Header{"Content-Type": {"text/plain"}, "X-Multi": {"1", "2"}}}
 	msg := AppendRequest(nil, &req, true, []byte("hello"))
 	got, end, body, err := DecodeRequest(msg, 1024)
 	if err != nil || !end || string(body) != "hello" || !reflect.DeepEqual(got, req) {
@@ -19,9 +18,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	for _, res := range []ResponseHead{
-		{Status: 200, ContentLength: -1, Header: http.Header{}},
-		{Status: 404, Kind: KindMedia, ContentLength: 0, Header: http.Header{"A": {""}}, Close: true},
-		{Status: 200, Kind: KindRecords, Window: 16, ContentLength: -1, Header: http.Header{}},
+		{Status: 200, ContentLength: -1, Header: Header{}},
+		{Status: 404, Kind: KindMedia, ContentLength: 0, Header: Header{"A": {""}}, Close: true},
+		{Status: 200, Kind: KindRecords, Window: 16, ContentLength: -1, Header: Header{}},
 	} {
 		msg := AppendResponse(nil, &res, false, nil)
 		got, end, body, err := DecodeResponse(msg, 0)
@@ -57,7 +56,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"non-minimal varint", []byte{TypeRequest, 1, 0x83, 0x00, 'G', 'E', 'T'}, 0, ErrMalformed},
 		{"empty method", AppendRequest(nil, &RequestHead{Target: "/"}, true, nil), 0, ErrMalformed},
 		{"header count", append(good[:len(good)-1], 0xff, 0x7f), 0, ErrMalformed},
-		{"bad header name", AppendRequest(nil, &RequestHead{Method: "GET", Target: "/", Header: http.Header{"A B": {"x"}}}, true, nil), 0, ErrMalformed},
+		{"bad header name", AppendRequest(nil, &RequestHead{Method: "GET", Target: "/", Header: Header{"A B": {"x"}}}, true, nil), 0, ErrMalformed},
 	}
 	for _, tt := range tests {
 		if _, _, _, err := DecodeRequest(tt.msg, tt.max); !errors.Is(err, tt.want) {
@@ -92,7 +91,7 @@ func TestDecodeErrors(t *testing.T) {
 
 func BenchmarkDecodeRequest(b *testing.B) {
 	msg := AppendRequest(nil, &RequestHead{Method: "GET", Target: "/api/items?limit=10", Host: "0.0.0.2",
-		Header: http.Header{"Accept": {"application/json"}, "User-Agent": {"smoke"}}}, true, nil)
+		Header: Header{"Accept": {"application/json"}, "User-Agent": {"smoke"}}}, true, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, _, err := DecodeRequest(msg, 1<<16); err != nil {
@@ -104,9 +103,9 @@ func BenchmarkDecodeRequest(b *testing.B) {
 // TestDecodeAllocs: a head's strings share one allocation, however many header fields it has.
 func TestDecodeAllocs(t *testing.T) {
 	req := AppendRequest(nil, &RequestHead{Method: "GET", Target: "/a/b?c=d", Host: "0.0.0.2:8080", ContentLength: 0,
-		Header: http.Header{"Accept": {"*/*"}, "X-Multi": {"1", "2"}, "Authorization": {"Bearer x"}, "X-Trace": {"abc"}}}, true, nil)
+		Header: Header{"Accept": {"*/*"}, "X-Multi": {"1", "2"}, "Authorization": {"Bearer x"}, "X-Trace": {"abc"}}}, true, nil)
 	res := AppendResponse(nil, &ResponseHead{Status: 200, ContentLength: 2,
-		Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "X-A": {"1"}}}, true, []byte("ok"))
+		Header: Header{"Content-Type": {"text/plain; charset=utf-8"}, "X-A": {"1"}}}, true, []byte("ok"))
 	// The head's string, the map (two allocations), the values; a repeated name copies its slice once.
 	if n := testing.AllocsPerRun(100, func() { DecodeRequest(req, 0) }); n > 5 {
 		t.Errorf("DecodeRequest: %v allocations", n)

@@ -1,4 +1,4 @@
-package rest
+package restcore
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -30,8 +29,8 @@ type retryableError struct{ err error }
 func (e retryableError) Error() string { return e.err.Error() }
 func (e retryableError) Unwrap() error { return e.err }
 
-func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
-	fail := func(err error) (*http.Response, error) {
+func (t *Transport) roundTrip(req *Request) (*Response, error) {
+	fail := func(err error) (*Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
@@ -60,7 +59,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	key := hostKey{address, port}
 	head := wire.RequestHead{Method: req.Method, Target: req.URL.RequestURI(), Host: req.Host, Header: req.Header}
 	if head.Method == "" {
-		head.Method = http.MethodGet
+		head.Method = "GET"
 	}
 	if head.Host == "" {
 		head.Host = req.URL.Host
@@ -76,7 +75,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		stream io.ReadCloser
 	)
 	switch {
-	case req.Body == nil || req.Body == http.NoBody:
+	case req.Body == nil || req.Body == NoBody:
 	case req.ContentLength > 0 && req.ContentLength <= inlineMax:
 		inline = make([]byte, req.ContentLength)
 		_, err := io.ReadFull(req.Body, inline)
@@ -131,7 +130,7 @@ type clientConn struct {
 	idleTimer *time.Timer
 }
 
-func (pc *clientConn) roundTrip(req *http.Request, head *wire.RequestHead, end bool, inline []byte, stream io.ReadCloser) (*http.Response, error) {
+func (pc *clientConn) roundTrip(req *Request, head *wire.RequestHead, end bool, inline []byte, stream io.ReadCloser) (*Response, error) {
 	ctx := req.Context()
 	ex := newClientExchange(pc, ctx, stream == nil)
 	pc.msg = wire.AppendRequest(pc.msg[:0], head, end, inline)
@@ -179,9 +178,9 @@ func (pc *clientConn) roundTrip(req *http.Request, head *wire.RequestHead, end b
 		return nil, fmt.Errorf("%w: response head: %w", ErrProtocol, err)
 	}
 	if h.Header == nil {
-		h.Header = make(http.Header)
+		h.Header = make(Header)
 	}
-	resp := &http.Response{
+	resp := &Response{
 		Status:        statusLine(h.Status),
 		StatusCode:    h.Status,
 		Proto:         "HTTP/1.1",
@@ -191,7 +190,7 @@ func (pc *clientConn) roundTrip(req *http.Request, head *wire.RequestHead, end b
 		ContentLength: h.ContentLength,
 		Request:       req,
 	}
-	if req.Method == http.MethodHead && resp.ContentLength < 0 {
+	if req.Method == "HEAD" && resp.ContentLength < 0 {
 		if n, err := strconv.ParseInt(h.Header.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
 			resp.ContentLength = n
 		}
@@ -219,17 +218,17 @@ func isClosed(err error) bool {
 // statusLines are the Status strings of the responses that have a status text, made once.
 var statusLines = func() (s [600]string) {
 	for code := range s {
-		if text := http.StatusText(code); text != "" {
+		if text := StatusText(code); text != "" {
 			s[code] = strconv.Itoa(code) + " " + text
 		}
 	}
 	return s
 }()
 
-// statusLine is an http.Response's Status for code, as net/http makes it: "200 OK".
+// statusLine is a Response's Status for code, as net/http makes it: "200 OK".
 func statusLine(code int) string {
 	if code < len(statusLines) && statusLines[code] != "" {
 		return statusLines[code]
 	}
-	return strconv.Itoa(code) + " " + http.StatusText(code)
+	return strconv.Itoa(code) + " " + StatusText(code)
 }

@@ -1,9 +1,8 @@
-package rest
+package restcore
 
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -33,14 +32,19 @@ func (s *Server) init() {
 	})
 }
 
-func (s *Server) logger() *slog.Logger {
+func (s *Server) logger() Logger {
 	if s.Logger != nil {
 		return s.Logger
 	}
-	return discard
+	return discard{}
 }
 
-var discard = slog.New(slog.DiscardHandler)
+// discard is the Logger of a Server that has none.
+type discard struct{}
+
+func (discard) Error(string, ...any) {}
+func (discard) Warn(string, ...any)  {}
+func (discard) Info(string, ...any)  {}
 
 func (s *Server) readHeaderTimeout() time.Duration {
 	return positive(s.ReadHeaderTimeout, defaultReadHeaderTimeout)

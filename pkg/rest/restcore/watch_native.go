@@ -1,6 +1,6 @@
 //go:build !js
 
-package rest
+package restcore
 
 import "time"
 

@@ -1,4 +1,4 @@
-package rest
+package restcore
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"runtime/debug"
 	"sync"
@@ -51,7 +50,7 @@ type conn struct {
 // exchange is one request and its response.
 type exchange struct {
 	c      *conn
-	req    *http.Request
+	req    *Request
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	w      *response
@@ -176,34 +175,34 @@ func (c *conn) onRequest(msg []byte) error {
 
 	h, end, body, err := wire.DecodeRequest(msg, c.srv.maxHeaderBytes())
 	if err != nil {
-		status := http.StatusBadRequest
+		status := StatusBadRequest
 		if errors.Is(err, wire.ErrHeadTooLarge) {
-			status = http.StatusRequestHeaderFieldsTooLarge
+			status = StatusRequestHeaderFieldsTooLarge
 		}
 		c.reject(status, err)
 		return errStop
 	}
 	u, err := url.ParseRequestURI(h.Target)
 	if err != nil {
-		c.reject(http.StatusBadRequest, err)
+		c.reject(StatusBadRequest, err)
 		return errStop
 	}
 	if limit := c.srv.MaxBodyBytes; limit > 0 && (h.ContentLength > limit || int64(len(body)) > limit) {
 		if !end { // the body is still coming: rather than read and drop it, close
-			c.reject(http.StatusRequestEntityTooLarge, errors.New("request body too large"))
+			c.reject(StatusRequestEntityTooLarge, errors.New("request body too large"))
 			return errStop
 		}
-		c.sendError(http.StatusRequestEntityTooLarge, false)
+		c.sendError(StatusRequestEntityTooLarge, false)
 		c.becameIdle()
 		return nil
 	}
 	if h.Header == nil {
-		h.Header = make(http.Header)
+		h.Header = make(Header)
 	}
 
 	ctx, cancel := context.WithCancelCause(c.srv.state.ctx)
 	ex := &exchange{c: c, ctx: ctx, cancel: cancel, declared: h.ContentLength, reqDone: end}
-	r := &http.Request{
+	r := &Request{
 		Method:     h.Method,
 		URL:        u,
 		Proto:      "HTTP/1.1",
@@ -216,7 +215,7 @@ func (c *conn) onRequest(msg []byte) error {
 	}
 	switch {
 	case end && len(body) == 0:
-		r.Body = http.NoBody
+		r.Body = NoBody
 	case end:
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
@@ -382,9 +381,9 @@ func (c *conn) sendError(status int, close bool) {
 		Status:        status,
 		Close:         close,
 		ContentLength: -1,
-		Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "X-Content-Type-Options": {"nosniff"}},
+		Header:        Header{"Content-Type": {"text/plain; charset=utf-8"}, "X-Content-Type-Options": {"nosniff"}},
 	}
-	body := http.StatusText(status) + "\n"
+	body := StatusText(status) + "\n"
 	h.ContentLength = int64(len(body))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -447,20 +446,20 @@ func (ex *exchange) run() {
 		if p == nil {
 			return
 		}
-		if p != http.ErrAbortHandler {
+		if p != ErrAbortHandler {
 			ex.c.srv.logger().Error("rest: handler panic", "remote", ex.c.remote, "method", ex.req.Method,
 				"path", ex.req.URL.Path, "panic", p, "stack", string(debug.Stack()))
 		}
-		if p == http.ErrAbortHandler || !ex.w.fail(http.StatusInternalServerError) {
+		if p == ErrAbortHandler || !ex.w.fail(StatusInternalServerError) {
 			ex.w.abort("rest: handler failed")
 		}
 	}()
-	ex.c.srv.Handler.ServeHTTP(ex.w, ex.req)
+	ex.c.srv.Handler.ServeREST(ex.w, ex.req)
 }
 
 func (ex *exchange) finish() {
 	if ex.body != nil && ex.body.exceeded && !ex.w.wroteHeader {
-		ex.w.fail(http.StatusRequestEntityTooLarge)
+		ex.w.fail(StatusRequestEntityTooLarge)
 	}
 	ex.w.finish()
 	ex.cancel(context.Canceled)

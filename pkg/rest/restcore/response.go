@@ -1,8 +1,7 @@
-package rest
+package restcore
 
 import (
 	"fmt"
-	"net/http"
 	"strconv"
 	"sync"
 
@@ -21,11 +20,11 @@ const dataHead = wire.DataHeadLen
 // keepBuf is the largest buffer a socket keeps for its next response; bigger ones (a large body's) are dropped.
 const keepBuf = 4 << 10
 
-// response is the http.ResponseWriter of one exchange. It buffers the body so that a small response, head, body
+// response is the ResponseWriter of one exchange. It buffers the body so that a small response, head, body
 // and end, goes out as one message when the handler returns.
 type response struct {
 	ex     *exchange
-	header http.Header
+	header Header
 	status int
 
 	wroteHeader bool // the status is fixed
@@ -48,12 +47,11 @@ type response struct {
 }
 
 var (
-	_ http.ResponseWriter = (*response)(nil)
-	_ http.Flusher        = (*response)(nil)
+	_ ResponseWriter = (*response)(nil)
 )
 
 func newResponse(ex *exchange) *response {
-	w := &response{ex: ex, header: make(http.Header), declared: -1, isHead: ex.req.Method == http.MethodHead}
+	w := &response{ex: ex, header: make(Header), declared: -1, isHead: ex.req.Method == "HEAD"}
 	c := ex.c
 	c.mu.Lock()
 	w.buf, w.msg = c.spareBuf, c.spareMsg
@@ -83,7 +81,7 @@ func (w *response) giveBack() {
 	w.buf, w.msg = nil, nil
 }
 
-func (w *response) Header() http.Header { return w.header }
+func (w *response) Header() Header { return w.header }
 
 func (w *response) WriteHeader(code int) {
 	if w.wroteHeader {
@@ -109,12 +107,12 @@ func (w *response) WriteHeader(code int) {
 
 // bodyAllowed reports whether the status lets a response carry a body (RFC 9110 §6.4.1).
 func bodyAllowed(status int) bool {
-	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+	return status >= 200 && status != StatusNoContent && status != StatusNotModified
 }
 
 func (w *response) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(StatusOK)
 	}
 	switch {
 	case w.ended:
@@ -124,9 +122,9 @@ func (w *response) Write(p []byte) (int, error) {
 	case w.kind == wire.KindRecords:
 		return 0, fmt.Errorf("%w: Write on a record stream", ErrBodyKind)
 	case !bodyAllowed(w.status):
-		return 0, http.ErrBodyNotAllowed
+		return 0, ErrBodyNotAllowed
 	case w.declared >= 0 && w.written+int64(len(p)) > w.declared:
-		return 0, http.ErrContentLength
+		return 0, ErrContentLength
 	}
 	w.written += int64(len(p))
 	if w.isHead {
@@ -150,12 +148,10 @@ func (w *response) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func (w *response) Flush() { w.FlushError() }
-
-// FlushError sends the head, if not sent yet, and the buffered body now. http.ResponseController uses it.
-func (w *response) FlushError() error {
+// Flush sends the head, if not sent yet, and the buffered body now.
+func (w *response) Flush() error {
 	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(StatusOK)
 	}
 	if w.ended {
 		return nil
@@ -189,7 +185,7 @@ func (w *response) send(end bool) error {
 			h.ContentLength = w.declared
 		}
 		if _, ok := w.header["Content-Type"]; !ok && len(w.pending()) > 0 && w.kind == wire.KindBytes {
-			w.header.Set("Content-Type", http.DetectContentType(w.pending())) // as net/http does
+			w.header.Set("Content-Type", DetectContentType(w.pending())) // as net/http does
 		}
 		msg = wire.AppendResponse(w.msg[:0], &h, end, w.pending())
 		w.msg = msg
@@ -224,7 +220,7 @@ func (w *response) finish() {
 		return
 	}
 	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(StatusOK)
 	}
 	if w.declared >= 0 && !w.isHead && bodyAllowed(w.status) && w.written < w.declared {
 		w.abort(fmt.Sprintf("rest: handler wrote %d of its %d-byte Content-Length", w.written, w.declared))
@@ -238,9 +234,9 @@ func (w *response) fail(status int) bool {
 	if w.headSent || w.ended {
 		return false
 	}
-	w.header = http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "X-Content-Type-Options": {"nosniff"}}
+	w.header = Header{"Content-Type": {"text/plain; charset=utf-8"}, "X-Content-Type-Options": {"nosniff"}}
 	w.status, w.wroteHeader, w.kind, w.declared = status, true, wire.KindBytes, -1
-	w.buf = append(w.buf[:dataHead], http.StatusText(status)+"\n"...)
+	w.buf = append(w.buf[:dataHead], StatusText(status)+"\n"...)
 	w.written = int64(len(w.pending()))
 	return true
 }
@@ -272,13 +268,13 @@ func (w *response) grant(n uint64) error {
 }
 
 // asResponse finds this package's ResponseWriter under w, through wrappers that have Unwrap as
-// http.ResponseController expects.
-func asResponse(w http.ResponseWriter) *response {
+// http.ResponseController expects (pkg/rest's adapter has it).
+func asResponse(w ResponseWriter) *response {
 	for {
 		switch x := w.(type) {
 		case *response:
 			return x
-		case interface{ Unwrap() http.ResponseWriter }:
+		case interface{ Unwrap() ResponseWriter }:
 			w = x.Unwrap()
 		default:
 			return nil
@@ -286,7 +282,7 @@ func asResponse(w http.ResponseWriter) *response {
 	}
 }
 
-func setBodyKind(w http.ResponseWriter, k Kind) error {
+func setBodyKind(w ResponseWriter, k Kind) error {
 	r := asResponse(w)
 	if r == nil {
 		return nil

@@ -1,7 +1,6 @@
-package rest
+package restcore
 
 import (
-	"net/http"
 	"strconv"
 )
 
@@ -33,8 +32,8 @@ func (k Kind) String() string {
 // SetBodyKind marks the body of the response w writes as kind k. It must be called before the head is sent (the
 // first Write or Flush); k is KindBytes or KindMedia (record streams start with NewRecordWriter). Over a
 // ResponseWriter that is not this package's it does nothing and returns nil: the kind only exists on rest sockets.
-func SetBodyKind(w http.ResponseWriter, k Kind) error { return setBodyKind(w, k) }
+func SetBodyKind(w ResponseWriter, k Kind) error { return setBodyKind(w, k) }
 
 // BodyKind returns the kind of body of a response this package's Transport received, and KindBytes for any other
 // response.
-func BodyKind(resp *http.Response) Kind { return bodyKind(resp) }
+func BodyKind(resp *Response) Kind { return bodyKind(resp) }

@@ -1,8 +1,7 @@
-package rest
+package restcore
 
 import (
 	"io"
-	"net/http"
 	"sync"
 )
 
@@ -53,7 +52,7 @@ func (b *requestBody) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if b.exceeded {
-			return 0, &http.MaxBytesError{Limit: b.limit}
+			return 0, &MaxBytesError{Limit: b.limit}
 		}
 		select {
 		case data, ok := <-b.ch:
@@ -64,13 +63,13 @@ func (b *requestBody) Read(p []byte) (int, error) {
 			b.n += int64(len(data))
 			if b.limit > 0 && b.n > b.limit {
 				b.exceeded = true
-				return 0, &http.MaxBytesError{Limit: b.limit}
+				return 0, &MaxBytesError{Limit: b.limit}
 			}
 			b.buf = data
 		case <-b.failed:
 			return 0, b.err
 		case <-b.closed:
-			return 0, http.ErrBodyReadAfterClose
+			return 0, ErrBodyReadAfterClose
 		}
 	}
 	n := copy(p, b.buf)

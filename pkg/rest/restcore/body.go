@@ -1,4 +1,4 @@
-package rest
+package restcore
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"sync/atomic"
 
 	"github.com/smokenet/smoke/pkg/node"
@@ -35,7 +34,7 @@ type responseBody struct {
 
 func (b *responseBody) Read(p []byte) (int, error) {
 	if b.closed.Load() {
-		return 0, http.ErrBodyReadAfterClose
+		return 0, ErrBodyReadAfterClose
 	}
 	for len(b.buf) == 0 && !b.rec {
 		if err := b.next(b.ex.ctx); err != nil {
@@ -80,7 +79,7 @@ func (b *responseBody) bufferedRecords() int {
 // nextRecord returns the next whole record of a record stream.
 func (b *responseBody) nextRecord(ctx context.Context) ([]byte, error) {
 	if b.closed.Load() {
-		return nil, http.ErrBodyReadAfterClose
+		return nil, ErrBodyReadAfterClose
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -152,7 +151,7 @@ func (b *responseBody) fail(err error) error {
 	if cerr := b.ex.ctx.Err(); cerr != nil {
 		err = cerr
 	} else if b.closed.Load() {
-		err = http.ErrBodyReadAfterClose
+		err = ErrBodyReadAfterClose
 	} else {
 		err = fmt.Errorf("rest: reading response body: %w", err)
 	}
@@ -187,7 +186,7 @@ func (b *responseBody) Close() error {
 
 var errClosedEarly = errors.New("rest: response body closed before its end")
 
-func bodyKind(resp *http.Response) Kind {
+func bodyKind(resp *Response) Kind {
 	if b, ok := resp.Body.(*responseBody); ok {
 		return Kind(b.kind)
 	}
