@@ -118,7 +118,9 @@ window.benchReady = true
 	e.progress("media: CPU with %v viewers of one proxy, %s each", mediaViewerCounts, mediaHold)
 	counts := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(mediaViewerCounts)), ","), "[]")
 	done := make(chan error, 1)
-	go func() { done <- eval(fmt.Sprintf("window.bench.viewers([%s], %d)", counts, mediaHold.Milliseconds()), nil) }()
+	go func() {
+		done <- eval(fmt.Sprintf("window.bench.viewers([%s], %d)", counts, mediaHold.Milliseconds()), nil)
+	}()
 	cpu := map[int]float64{}
 	var t0 time.Time
 	var c0 time.Duration
@@ -166,7 +168,6 @@ window.benchReady = true
 	e.busyNote("media", load)
 	return nil
 }
-
 
 func cpuSteps(cpu map[int]float64, counts []int) string {
 	var parts []string
