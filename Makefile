@@ -62,7 +62,7 @@ test-js:
 
 ## bench: benchmarks with ratios against baselines measured in the same run
 # -prepare installs the baselines that come from registries (peerjs-server from npm) before the offline run.
-bench: deps tools
+bench: deps tools firefox-rig
 	$(BIN)/smoke-bench -prepare
 	./scripts/loopback.sh $(BIN)/smoke-bench
 

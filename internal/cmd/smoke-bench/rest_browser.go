@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,8 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-
-	"github.com/chromedp/chromedp"
 
 	"github.com/smokenet/smoke/internal/browser"
 )
@@ -74,57 +73,17 @@ window.benchReady = true
 	}
 	defer stop()
 
-	e.progress("rest-browser: starting Chromium")
-	bctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
-	defer cancel()
-	b, err := browser.Start(bctx)
-	if err != nil {
-		return err
+	// The same page in each engine, one after the other: the figures of Firefox beside Chromium's.
+	for _, engine := range []string{"chromium", "firefox"} {
+		if err := e.restBrowserIn(ctx, engine, url); err != nil {
+			if engine == "firefox" && errors.Is(err, errNoEngine) {
+				e.note("firefox: not measured: %v", err)
+				continue
+			}
+			return fmt.Errorf("%s: %w", engine, err)
+		}
 	}
-	defer b.Close()
-	p, err := b.NewPage(bctx)
-	if err != nil {
-		return err
-	}
-	if err := p.Run(bctx, chromedp.Navigate(url+"/index.html")); err != nil {
-		return err
-	}
-	e.progress("rest-browser: measuring (%d sequential GETs, then %d × %s each way)", restRequests, restReps, sizeName(restSize))
-	load := startLoad()
-	expr := fmt.Sprintf(`(async () => {
-  while (!window.benchReady) await new Promise((r) => setTimeout(r, 20))
-  return await window.restBench({ requests: %d, warm: %d, size: %d, reps: %d, chunk: %d })
-})()`, restRequests, restWarm, restSize, restReps, browserChunk)
-	res, err := browser.Run(bctx, p, chromedp.Evaluate[restBrowserResult](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		return fmt.Errorf("the page failed: %w\nconsole:\n%s", err, joinLines(p.Console()))
-	}
-
-	sp50, sp99 := percentile(res.Latency.Smoke, 50), percentile(res.Latency.Smoke, 99)
-	rp50, rp99 := percentile(res.Latency.Raw, 50), percentile(res.Latency.Raw, 99)
-	e.printRow(row{
-		section: "rest", label: "browser small GET, p50",
-		ours: micros(msDuration(sp50)), base: micros(msDuration(rp50)), baseName: "raw-js",
-		ratio: ratio(sp50, rp50), target: "≤ " + micros(restLatencyTarget), met: msDuration(sp50) <= restLatencyTarget,
-	})
-	e.note("p99: smoke %s, raw %s; %d sequential fetch + text() between two nodes, after %d warm-up; raw: one datachannel ping-pong",
-		micros(msDuration(sp99)), micros(msDuration(rp99)), len(res.Latency.Smoke), restWarm)
-	e.note("the layer below: a node socket's message round trip between the same nodes, p50 %s, p99 %s",
-		micros(msDuration(percentile(res.Latency.Sockets, 50))), micros(msDuration(percentile(res.Latency.Sockets, 99))))
-	if !res.Isolated {
-		e.note("the page is not cross-origin isolated: performance.now() is coarsened to 100 µs")
-	}
-	smoke := mibps(restSize, msDuration(median(res.Throughput.Smoke)))
-	raw := mibps(restSize, msDuration(median(res.Throughput.Raw)))
-	e.printRow(row{
-		section: "rest", label: "browser throughput, " + sizeName(restSize) + " response",
-		ours: mibpsString(smoke), base: mibpsString(raw), baseName: "raw-js",
-		ratio: ratio(smoke, raw), target: fmt.Sprintf("≥ %.2f", restThroughput), met: smoke >= restThroughput*raw,
-	})
-	e.note("median of %d runs; smoke: fetch until arrayBuffer() resolves (res.send of one Uint8Array); raw: %s messages; ms per run: smoke %s, raw %s",
-		len(res.Throughput.Smoke), sizeName(browserChunk), spread(res.Throughput.Smoke), spread(res.Throughput.Raw))
-	e.note("browser: one headless Chromium page, npm package built in %s", built.Round(100*time.Millisecond))
-	e.busyNote("rest-browser", load)
+	e.note("npm package built in %s", built.Round(100*time.Millisecond))
 	return nil
 }
 
@@ -201,4 +160,86 @@ func joinLines(ss []string) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// errNoEngine wraps the reason a browser could not start (not installed): the section goes on without it.
+var errNoEngine = errors.New("the browser could not start")
+
+// startEngine starts a headless Chromium or Firefox (allowed WebRTC for pages of origin) with one blank tab.
+func startEngine(ctx context.Context, engine, origin string) (tab browser.Tab, closeAll func(), err error) {
+	switch engine {
+	case "chromium":
+		b, err := browser.Start(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := b.NewPage(ctx)
+		if err != nil {
+			b.Close()
+			return nil, nil, err
+		}
+		return p, func() { b.Close() }, nil
+	case "firefox":
+		f, err := browser.StartFirefox(ctx, &browser.FirefoxOptions{Origins: []string{origin}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", errNoEngine, err)
+		}
+		p, err := f.NewPage(ctx)
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		return p, func() { f.Close() }, nil
+	}
+	return nil, nil, fmt.Errorf("no engine %q", engine)
+}
+
+// restBrowserIn measures the rest-browser page (at url) in one engine and prints its rows.
+func (e *env) restBrowserIn(ctx context.Context, engine, url string) error {
+	e.progress("rest-browser: starting %s", engine)
+	bctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+	defer cancel()
+	p, closeEngine, err := startEngine(bctx, engine, url)
+	if err != nil {
+		return err
+	}
+	defer closeEngine()
+	if err := p.Navigate(bctx, url+"/index.html"); err != nil {
+		return err
+	}
+	e.progress("rest-browser: %s: measuring (%d sequential GETs, then %d × %s each way)", engine, restRequests, restReps, sizeName(restSize))
+	load := startLoad()
+	expr := fmt.Sprintf(`(async () => {
+  while (!window.benchReady) await new Promise((r) => setTimeout(r, 20))
+  return await window.restBench({ requests: %d, warm: %d, size: %d, reps: %d, chunk: %d })
+})()`, restRequests, restWarm, restSize, restReps, browserChunk)
+	var res restBrowserResult
+	if err := p.Evaluate(bctx, expr, &res); err != nil {
+		return fmt.Errorf("the page failed: %w\nconsole:\n%s", err, joinLines(p.Console()))
+	}
+	sp50, sp99 := percentile(res.Latency.Smoke, 50), percentile(res.Latency.Smoke, 99)
+	rp50, rp99 := percentile(res.Latency.Raw, 50), percentile(res.Latency.Raw, 99)
+	e.printRow(row{
+		section: "rest", label: engine + " small GET, p50",
+		ours: micros(msDuration(sp50)), base: micros(msDuration(rp50)), baseName: "raw-js",
+		ratio: ratio(sp50, rp50), target: "≤ " + micros(restLatencyTarget), met: msDuration(sp50) <= restLatencyTarget,
+	})
+	e.note("p99: smoke %s, raw %s; %d sequential fetch + text() between two nodes, after %d warm-up; raw: one datachannel ping-pong",
+		micros(msDuration(sp99)), micros(msDuration(rp99)), len(res.Latency.Smoke), restWarm)
+	e.note("the layer below: a node socket's message round trip between the same nodes, p50 %s, p99 %s",
+		micros(msDuration(percentile(res.Latency.Sockets, 50))), micros(msDuration(percentile(res.Latency.Sockets, 99))))
+	if !res.Isolated {
+		e.note("the page is not cross-origin isolated: performance.now() is coarsened to 100 µs")
+	}
+	smoke := mibps(restSize, msDuration(median(res.Throughput.Smoke)))
+	raw := mibps(restSize, msDuration(median(res.Throughput.Raw)))
+	e.printRow(row{
+		section: "rest", label: engine + " throughput, " + sizeName(restSize) + " response",
+		ours: mibpsString(smoke), base: mibpsString(raw), baseName: "raw-js",
+		ratio: ratio(smoke, raw), target: fmt.Sprintf("≥ %.2f", restThroughput), met: smoke >= restThroughput*raw,
+	})
+	e.note("median of %d runs; smoke: fetch until arrayBuffer() resolves (res.send of one Uint8Array); raw: %s messages; ms per run: smoke %s, raw %s",
+		len(res.Throughput.Smoke), sizeName(browserChunk), spread(res.Throughput.Smoke), spread(res.Throughput.Raw))
+	e.busyNote("rest-browser "+engine, load)
+	return nil
 }
