@@ -46,6 +46,7 @@ export interface SmokeError extends Error {
     | 'ERR_FAILED'
     | 'ERR_REDIRECT'
     | 'ERR_NOT_MEDIA'
+    | 'ERR_TOO_MANY_STREAMS'
     | 'ERR_NOT_FOUND'
     | 'ERR_CHANGED'
     | 'ERR_INVALID_KEY'

@@ -70,6 +70,7 @@ var reasons = []reason{
 	{hub.ErrTooManyHostnames, "ERR_TOO_MANY_HOSTNAMES", "this node holds as many hostnames as the hub allows", ""},
 	{hub.ErrDisconnected, "ERR_HUB_DISCONNECTED", "the node lost its connection to the hub", ""},
 	{hub.ErrInvalidURL, "ERR_INVALID_URL", "a hub URL starts with ws:// or wss://", ""},
+	{node.ErrTooManyStreams, "ERR_TOO_MANY_STREAMS", "this node already sends as many media streams to that node as it may", ""},
 	{node.ErrHubInUse, "ERR_HUB_IN_USE", "that hub already carries another node (give each node its own hub)", ""},
 	{context.DeadlineExceeded, "ERR_TIMEOUT", "it took too long", ""},
 	{net.ErrClosed, "ERR_CLOSED", "it has been closed", ""},

@@ -28,14 +28,17 @@ type RemoteTrack = rtc.RemoteTrack
 const (
 	// MaxMediaTracks is the most tracks one SendMedia may carry.
 	MaxMediaTracks = 16
+	// MaxMediaStreams is the most streams a node sends to one remote node at once: each costs an encoder per
+	// track (in a browser, a real video encode), so a client that asks for stream after stream without ever
+	// letting one go cannot make a server encode without end.
+	MaxMediaStreams = 32
 	// maxUnclaimedTracks bounds the tracks a peer has sent that no ReceiveMedia has claimed yet: a sender that
 	// adds tracks nobody asks for cannot make the receiver keep more.
 	maxUnclaimedTracks = 64
 )
 
-// ErrMediaEnded means a media stream has ended: its sender stopped it, its receiver stopped it, or the peer
-// connection closed.
-var ErrMediaEnded = errors.New("node: media stream ended")
+// ErrTooManyStreams means a node already sends MaxMediaStreams streams to that remote node.
+var ErrTooManyStreams = errors.New("node: too many media streams to one node")
 
 // MediaSender is tracks this node sends to one remote node.
 type MediaSender struct {
@@ -68,6 +71,9 @@ func (n *Node) sendMedia(ctx context.Context, address string, tracks []LocalTrac
 		return nil, err
 	}
 	s := &MediaSender{p: p, done: make(chan struct{})}
+	if !p.media.reserve() {
+		return nil, fmt.Errorf("%w: %d to %s", ErrTooManyStreams, MaxMediaStreams, p.remote)
+	}
 	var addErr error
 	ok := p.ops.push(func() {
 		for _, t := range tracks {
@@ -110,6 +116,7 @@ func (n *Node) sendMedia(ctx context.Context, address string, tracks []LocalTrac
 		err = addErr
 	}
 	if err != nil {
+		p.media.unreserve()
 		s.stop()
 		return nil, err
 	}
@@ -229,6 +236,7 @@ type peerMedia struct {
 
 	mu        sync.Mutex
 	closed    bool
+	sending   int                    // streams reserved or sending (MaxMediaStreams)
 	arrived   map[string]RemoteTrack // mid → track not yet claimed
 	order     []string               // arrival order of arrived, to drop the oldest
 	senders   map[*MediaSender]struct{}
@@ -278,6 +286,24 @@ func (m *peerMedia) claim(r *MediaReceiver) bool {
 	return true
 }
 
+// reserve takes a place for one more stream to send, if there is one.
+func (m *peerMedia) reserve() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sending >= MaxMediaStreams {
+		return false
+	}
+	m.sending++
+	return true
+}
+
+func (m *peerMedia) unreserve() {
+	m.mu.Lock()
+	m.sending--
+	m.mu.Unlock()
+}
+
+// addSender records a stream whose place reserve took; removeSender gives the place back.
 func (m *peerMedia) addSender(s *MediaSender) {
 	m.mu.Lock()
 	closed := m.closed
@@ -292,7 +318,10 @@ func (m *peerMedia) addSender(s *MediaSender) {
 
 func (m *peerMedia) removeSender(s *MediaSender) {
 	m.mu.Lock()
-	delete(m.senders, s)
+	if _, ok := m.senders[s]; ok {
+		delete(m.senders, s)
+		m.sending--
+	}
 	m.mu.Unlock()
 }
 

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -170,5 +171,30 @@ func TestMediaTransceiversBounded(t *testing.T) {
 	t.Logf("at most %d transceivers on either side over %d streams", most, runs)
 	if most > 4 {
 		t.Fatalf("%d transceivers after %d sequential streams: stopped ones pile up", most, runs)
+	}
+}
+
+// TestMediaStreamLimit: a node sends at most MaxMediaStreams streams to one node at once (each costs an encode);
+// one more fails with ErrTooManyStreams, and ending one makes room.
+func TestMediaStreamLimit(t *testing.T) {
+	ns := newNodes(t, 2)
+	a, b := ns[0], ns[1]
+	bAddr := address(t, b)
+	address(t, a)
+	ctx := testCtx(t, 120*time.Second)
+	var senders []*node.MediaSender
+	for i := range node.MaxMediaStreams {
+		s, err := a.SendMedia(ctx, bAddr, []node.LocalTrack{testTrack(t, "audio")})
+		if err != nil {
+			t.Fatalf("stream %d: %v", i, err)
+		}
+		senders = append(senders, s)
+	}
+	if _, err := a.SendMedia(ctx, bAddr, []node.LocalTrack{testTrack(t, "audio")}); !errors.Is(err, node.ErrTooManyStreams) {
+		t.Fatalf("stream %d: %v, want ErrTooManyStreams", node.MaxMediaStreams, err)
+	}
+	senders[0].Close()
+	if _, err := a.SendMedia(ctx, bAddr, []node.LocalTrack{testTrack(t, "audio")}); err != nil {
+		t.Fatalf("after one ended: %v", err)
 	}
 }
