@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"syscall/js"
+	"time"
 
 	"github.com/smokenet/smoke/internal/jsx"
 	"github.com/smokenet/smoke/pkg/node"
@@ -80,6 +81,10 @@ func (r *registry) mediaReceive(a args) (any, error) {
 		}
 	}
 	return jn.promise("cannot receive media from "+address, func(ctx context.Context) (any, error) {
+		// The server has negotiated the tracks before it sent the mids, so they are here or about to be: a server
+		// that names mids it never sends fails the response rather than holding it forever.
+		ctx, cancel := context.WithTimeout(ctx, mediaArrival)
+		defer cancel()
 		rv, err := jn.n.ReceiveMedia(ctx, address, mids)
 		if err != nil {
 			return nil, err
@@ -96,6 +101,9 @@ func (r *registry) mediaReceive(a args) (any, error) {
 		return []any{id, tracks}, nil
 	}), nil
 }
+
+// mediaArrival is how long response.mediastream() waits for the tracks a descriptor names.
+const mediaArrival = 20 * time.Second
 
 // mediaReceiverDone(receiver) → Promise<void>: resolves when the stream ends (the server stopped it, or the peer
 // connection went).
