@@ -156,12 +156,17 @@ func (h *hubBench) relayRow(ctx context.Context, inflight int) error {
 }
 
 func cpuNote(name string, r relayResult) string {
-	per := "?"
-	if r.cpu.server > 0 {
+	per, cost := "?", "?"
+	if r.cpu.server > 0 && r.rate > 0 {
 		per = thousands(r.rate / r.cpu.server)
+		cost = fmt.Sprintf("%.1f", r.cpu.server/r.rate*1e6)
 	}
-	return fmt.Sprintf("%s %.2f (%s msg/s per core), smoke-bench %.2f, other processes %.2f",
-		name, r.cpu.server, per, r.cpu.bench, r.cpu.others)
+	bench := "?"
+	if r.rate > 0 {
+		bench = fmt.Sprintf("%.1f", r.cpu.bench/r.rate*1e6)
+	}
+	return fmt.Sprintf("%s %.2f (%s msg/s per core, %s µs/msg), smoke-bench %.2f (%s µs/msg), other processes %.2f",
+		name, r.cpu.server, per, cost, r.cpu.bench, bench, r.cpu.others)
 }
 
 // busyNote warns when other processes competed for the CPU during a measurement.

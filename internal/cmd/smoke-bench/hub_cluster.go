@@ -72,6 +72,13 @@ func runHubCluster(ctx context.Context, e *env) error {
 		target: "≤ 2", met: cross.p50 <= 2*same.p50 && cross.p99 <= 2*same.p99,
 	})
 	e.note("one-way, through two smoke-hub processes and one NATS server (a process of its own); %d and %d messages", cross.samples, same.samples)
+	if n50, n99, err := measureNATS(ctx, natsURL, hubLatencyRate, hubLatencyWarm, e.dur); err != nil {
+		e.note("NATS alone not measured: %v", err)
+	} else {
+		e.note("NATS alone (publish to subscriber, two nats.go connections in smoke-bench, same rate): p50 %s / p99 %s; "+
+			"a forward across hubs takes about same-hub plus that: ratio ≈ %.2f at p50 here", micros(n50), micros(n99),
+			float64(same.p50+n50)/float64(same.p50))
+	}
 
 	e.progress("hub-cluster: failover after a hub is killed")
 	resumed, freed, err := measureFailover(ctx, a.url, b.url, ca)
