@@ -218,9 +218,27 @@ func (h *hubBench) latencyRow(ctx context.Context) error {
 	} else {
 		h.note("one-way, %d messages through smoke-hub", ours.samples)
 	}
+	h.floorNote(ctx)
 	h.busyNote(ours.cpu, theirs.cpu)
 	h.resultNotes(ours.note, theirs.note)
 	return nil
+}
+
+// floorNote measures the latency row against the floor relay (hub_floor.go), the least a relay can cost here.
+func (h *hubBench) floorNote(ctx context.Context) {
+	fl, f, err := h.startFloorRelay(ctx)
+	if err != nil {
+		h.note("latency floor not measured: %v", err)
+		return
+	}
+	defer fl.kill()
+	r, err := measureLatency(ctx, f, fl, hubPairs, hubLatencyRate, hubLatencyWarm, h.dur)
+	if err != nil {
+		h.note("latency floor not measured: %v", err)
+		return
+	}
+	h.note("floor: a relay that only copies bytes between paired connections, run the same way: p50 %s / p99 %s",
+		micros(r.p50), micros(r.p99))
 }
 
 func (h *hubBench) memoryRows(ctx context.Context) error {
