@@ -17,6 +17,10 @@ import (
 // the frame that is not a plain forward: a close, ping, fragment, violation or register may write with a deadline
 // or wait for the registry, and must not hold up the other connections of the loop.
 
+// maxInlineReads bounds the reads the loop makes for one connection per wake-up, so that one node sending without
+// pause cannot hold up the others of its loop: past it, a goroutine of the node's own reads on.
+const maxInlineReads = 4
+
 // runInline runs c's read side in the loop's goroutine, which holds c's work token; it hands the token to a
 // goroutine of c's own when there is something it does not handle.
 func (c *conn) runInline() {
@@ -53,7 +57,10 @@ func (c *conn) stepInline() bool {
 		c.dead.Load() != nil || c.closeReq.Load() != nil || c.timedOut.Load() {
 		return false
 	}
-	for {
+	for reads := 0; ; reads++ {
+		if reads == maxInlineReads {
+			return false // more keeps coming: go on in a goroutine, and the loop to the other connections
+		}
 		chunk := readChunks.Get().(*[readChunk]byte)
 		n, err := c.read(chunk[:])
 		if n > 0 {

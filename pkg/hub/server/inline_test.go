@@ -6,7 +6,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +27,24 @@ func maskedText(payload string) []byte {
 	return f
 }
 
+// rawClient connects to ts by hand and reads the upgrade and the binding: its frames are written raw.
+func rawClient(t *testing.T, ts *testServer) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	nc := rawConn(t, ts.addr)
+	t.Cleanup(func() { nc.Close() })
+	br := bufio.NewReader(nc)
+	nc.SetReadDeadline(time.Now().Add(testTimeout))
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	_, payload, err := readServerFrame(br)
+	var m struct{ Address string }
+	if err != nil || json.Unmarshal(payload, &m) != nil || m.Address == "" {
+		t.Fatalf("binding: %s %v", payload, err)
+	}
+	return nc, br
+}
+
 // TestInlineHandOff sends, in single writes, plain forwards mixed with what the poller's loop hands to a
 // goroutine of the connection's own (inline.go): a register, a ping, a frame cut in two, and finally invalid UTF-8.
 // Everything is handled in the order sent, and the invalid frame closes the connection with 1007 after the
@@ -32,21 +52,7 @@ func maskedText(payload string) []byte {
 func TestInlineHandOff(t *testing.T) {
 	ts := newTestServer(t, nil)
 	b := ts.dial(t, "")
-	nc := rawConn(t, ts.addr)
-	defer nc.Close()
-	br := bufio.NewReader(nc)
-	nc.SetReadDeadline(time.Now().Add(testTimeout))
-	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade: %v %v", resp, err)
-	}
-	if _, payload, err := readServerFrame(br); err != nil {
-		t.Fatalf("binding: %v", err)
-	} else {
-		var m struct{ Address string }
-		if json.Unmarshal(payload, &m) != nil || m.Address == "" {
-			t.Fatalf("binding: %s", payload)
-		}
-	}
+	nc, br := rawClient(t, ts)
 	fwd := func(n int) []byte {
 		return maskedText(fmt.Sprintf(`{"type":"forward","to":%q,"data":%d}`, b.addr(), n))
 	}
@@ -99,5 +105,53 @@ func TestInlineHandOff(t *testing.T) {
 	op, payload, err := readServerFrame(br)
 	if err != nil || op != ws.OpClose || len(payload) < 2 || ws.StatusCode(payload[0])<<8|ws.StatusCode(payload[1]) != ws.StatusInvalidPayload {
 		t.Fatalf("got %#x %q %v, want a close with 1007", op, payload, err)
+	}
+}
+
+// TestInlineLongBurst sends more forwards in one write than the loop reads for one connection per wake-up: small
+// ones, whose frames straddle the shared buffers (the rest of a read then goes on in a goroutine of the
+// connection's own), and ones of exactly one buffer each, which the loop relays whole until maxInlineReads. Every
+// message arrives, in order.
+func TestInlineLongBurst(t *testing.T) {
+	ts := newTestServer(t, &Options{Rate: 1e9, Burst: 1 << 30, QueueSize: 1 << 16, QueueBytes: 64 << 20,
+		QueueBytesPerIP: 64 << 20, MaxQueuedBytes: 64 << 20})
+	b := ts.dial(t, "")
+	nc, _ := rawClient(t, ts)
+	msg := func(i, size int) []byte {
+		m := fmt.Sprintf(`{"type":"forward","to":%q,"data":"%d:"}`, b.addr(), i)
+		if size > 0 {
+			// A frame of size bytes: a 4-byte header (16-bit length), the mask, and the payload.
+			m = fmt.Sprintf(`{"type":"forward","to":%q,"data":"%d:%s"}`, b.addr(), i, strings.Repeat("x", size-8-len(m)))
+		}
+		return maskedText(m)
+	}
+	for _, tc := range []struct {
+		name    string
+		n, size int
+	}{
+		{"small", 3000, 0},
+		{"one buffer each", 3 * maxInlineReads, readChunk},
+	} {
+		var burst []byte
+		for i := range tc.n {
+			f := msg(i, tc.size)
+			if tc.size > 0 && len(f) != tc.size {
+				t.Fatalf("frame of %d bytes", len(f))
+			}
+			burst = append(burst, f...)
+		}
+		if len(burst) <= maxInlineReads*readChunk {
+			t.Fatalf("%s: the burst is only %d bytes", tc.name, len(burst))
+		}
+		if _, err := nc.Write(burst); err != nil {
+			t.Fatal(err)
+		}
+		for i := range tc.n {
+			m := b.read()
+			var d string
+			if json.Unmarshal(m.Data, &d) != nil || !strings.HasPrefix(d, fmt.Sprintf("%d:", i)) {
+				t.Fatalf("%s, message %d: got %.80s", tc.name, i, m.Data)
+			}
+		}
 	}
 }
