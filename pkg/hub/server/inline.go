@@ -123,7 +123,8 @@ func (c *conn) relayInline(data []byte, now time.Time) []byte {
 }
 
 // relaysInline reports whether a forward to addr needs nothing that can wait: the address has a session on this
-// hub, or, in a cluster, is known without asking NATS (the forward is then a publish, which nats.go buffers).
+// hub, or, in a cluster, is known without asking NATS (the forward is then a publish, which nats.go buffers; a NATS
+// server too slow to take its buffer holds the loop, as it holds every forward across hubs anyway).
 // Without a cluster, an unknown address is answered with an undeliverable, which is queued.
 func (c *conn) relaysInline(addr string) bool {
 	s := c.srv
