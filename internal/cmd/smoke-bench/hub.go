@@ -156,12 +156,17 @@ func (h *hubBench) relayRow(ctx context.Context, inflight int) error {
 }
 
 func cpuNote(name string, r relayResult) string {
-	per := "?"
-	if r.cpu.server > 0 {
+	per, cost := "?", "?"
+	if r.cpu.server > 0 && r.rate > 0 {
 		per = thousands(r.rate / r.cpu.server)
+		cost = fmt.Sprintf("%.1f", r.cpu.server/r.rate*1e6)
 	}
-	return fmt.Sprintf("%s %.2f (%s msg/s per core), smoke-bench %.2f, other processes %.2f",
-		name, r.cpu.server, per, r.cpu.bench, r.cpu.others)
+	bench := "?"
+	if r.rate > 0 {
+		bench = fmt.Sprintf("%.1f", r.cpu.bench/r.rate*1e6)
+	}
+	return fmt.Sprintf("%s %.2f (%s msg/s per core, %s µs/msg), smoke-bench %.2f (%s µs/msg), other processes %.2f",
+		name, r.cpu.server, per, cost, r.cpu.bench, bench, r.cpu.others)
 }
 
 // busyNote warns when other processes competed for the CPU during a measurement.
@@ -213,9 +218,27 @@ func (h *hubBench) latencyRow(ctx context.Context) error {
 	} else {
 		h.note("one-way, %d messages through smoke-hub", ours.samples)
 	}
+	h.floorNote(ctx)
 	h.busyNote(ours.cpu, theirs.cpu)
 	h.resultNotes(ours.note, theirs.note)
 	return nil
+}
+
+// floorNote measures the latency row against the floor relay (hub_floor.go), the least a relay can cost here.
+func (h *hubBench) floorNote(ctx context.Context) {
+	fl, f, err := h.startFloorRelay(ctx)
+	if err != nil {
+		h.note("latency floor not measured: %v", err)
+		return
+	}
+	defer fl.kill()
+	r, err := measureLatency(ctx, f, fl, hubPairs, hubLatencyRate, hubLatencyWarm, h.dur)
+	if err != nil {
+		h.note("latency floor not measured: %v", err)
+		return
+	}
+	h.note("floor: a relay that only copies bytes between paired connections, run the same way: p50 %s / p99 %s",
+		micros(r.p50), micros(r.p99))
 }
 
 func (h *hubBench) memoryRows(ctx context.Context) error {

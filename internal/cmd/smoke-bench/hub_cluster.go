@@ -2,7 +2,8 @@
 
 package main
 
-// The hub-cluster section: two smoke-hub processes in one cluster over an embedded NATS server. Relay latency
+// The hub-cluster section: two smoke-hub processes in one cluster over a NATS server (nats-server, a process of its
+// own, so that it does not share this process's Go runtime with the clients). Relay latency
 // between nodes on different hubs, against nodes on the same hub of the same cluster in the same run; and how long a
 // node takes to resume on another hub, and a dead hub's hostname to be free, after a hub is killed.
 
@@ -13,10 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync/atomic"
 	"time"
-
-	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"github.com/smokenet/smoke/pkg/hub"
 )
@@ -30,20 +30,15 @@ func runHubCluster(ctx context.Context, e *env) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: dir, NoLog: true, NoSigs: true})
+	ns, natsURL, err := e.startNATS(ctx, dir)
 	if err != nil {
 		return err
 	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		return errors.New("the NATS server did not start")
-	}
+	defer ns.kill()
 	start := func() (*child, *smokeHub, error) {
 		cmd := exec.Command(filepath.Join(e.bin, "smoke-hub"), "--port", "0", "--host", "127.0.0.1",
 			"--rate", "1e9", "--burst", "1000000000", "--max-connections-per-ip", "-1", "--log-level", "warn",
-			"--nats", ns.ClientURL(), "--lease", clusterLease.String())
+			"--nats", natsURL, "--lease", clusterLease.String())
 		c, m, err := e.startChild(ctx, "smoke-hub", cmd, hubReady)
 		if err != nil {
 			return nil, nil, err
@@ -76,7 +71,14 @@ func runHubCluster(ctx context.Context, e *env) error {
 		ratio:  ratio(float64(cross.p50), float64(same.p50)) + " / " + ratio(float64(cross.p99), float64(same.p99)),
 		target: "≤ 2", met: cross.p50 <= 2*same.p50 && cross.p99 <= 2*same.p99,
 	})
-	e.note("one-way, through two smoke-hub processes and one NATS server (in smoke-bench's process); %d and %d messages", cross.samples, same.samples)
+	e.note("one-way, through two smoke-hub processes and one NATS server (a process of its own); %d and %d messages", cross.samples, same.samples)
+	if n50, n99, err := measureNATS(ctx, natsURL, hubLatencyRate, hubLatencyWarm, e.dur); err != nil {
+		e.note("NATS alone not measured: %v", err)
+	} else {
+		e.note("NATS alone (publish to subscriber, two nats.go connections in smoke-bench, same rate): p50 %s / p99 %s; "+
+			"a forward across hubs takes about same-hub plus that: ratio ≈ %.2f at p50 here", micros(n50), micros(n99),
+			float64(same.p50+n50)/float64(same.p50))
+	}
 
 	e.progress("hub-cluster: failover after a hub is killed")
 	resumed, freed, err := measureFailover(ctx, a.url, b.url, ca)
@@ -93,6 +95,49 @@ func runHubCluster(ctx context.Context, e *env) error {
 		target: "≤ 1.5", met: freed <= clusterLease*3/2,
 	})
 	return nil
+}
+
+// natsModule is the NATS server's main package, built into bin/ by -prepare: the version in go.mod, the one the
+// cluster's tests embed.
+const natsModule = "github.com/nats-io/nats-server/v2"
+
+var natsReady = regexp.MustCompile(`Listening for client connections on (127\.0\.0\.1:\d+)$`)
+
+// prepareNATS builds nats-server beside smoke-bench, from the module cache (go.mod's version).
+func prepareNATS(ctx context.Context, e *env) error {
+	if _, err := os.Stat(filepath.Join(e.bin, "nats-server")); err == nil {
+		e.progress("hub-cluster: nats-server is built in %s", e.bin)
+		return nil
+	}
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		e.progress("hub-cluster: go not found, so nats-server is not built; the hub-cluster section will not run")
+		return nil
+	}
+	e.progress("hub-cluster: building nats-server into %s", e.bin)
+	cmd := exec.CommandContext(ctx, gocmd, "build", "-o", e.bin+string(filepath.Separator), natsModule)
+	cmd.Dir = e.root
+	cmd.Stdout, cmd.Stderr = e.log, e.log
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build %s: %w", natsModule, err)
+	}
+	return nil
+}
+
+// startNATS starts bin/nats-server with JetStream, storing in dir, on a free loopback port, and returns it with its
+// client URL.
+func (e *env) startNATS(ctx context.Context, dir string) (*child, string, error) {
+	exe := filepath.Join(e.bin, "nats-server")
+	if _, err := os.Stat(exe); err != nil {
+		return nil, "", fmt.Errorf("no nats-server beside smoke-bench (run smoke-bench -prepare outside the loopback namespace): %w", err)
+	}
+	// Its log goes to standard output, where startChild looks for the line that gives its port.
+	cmd := exec.Command(exe, "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", dir, "-l", "/dev/stdout")
+	c, m, err := e.startChild(ctx, "nats-server", cmd, natsReady)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, "nats://" + m[1], nil
 }
 
 // crossHubs joins clients to its hubs in turn, so that the benchmark's pairs (clients 2k and 2k+1) span two hubs.

@@ -82,10 +82,10 @@ type readLoops struct {
 	example string // first stray message
 }
 
-// start starts the loops. handle gets the client, the relayed number and a buffer it may use to build a reply,
-// and returns the buffer for the next call.
-
-func (l *readLoops) start(clients []*benchClient, s signaller, handle func(c *benchClient, n int64, buf []byte) ([]byte, error)) {
+// start starts the loops. handle gets the client, the relayed number and a buffer, and returns the message to
+// send back to the server appended to buf[:0], or nothing. The replies to what one read brought go out in one write
+// (wsConn.frameBuffered says why).
+func (l *readLoops) start(clients []*benchClient, s signaller, handle func(c *benchClient, n int64, buf []byte) []byte) {
 	l.failed = make(chan struct{})
 	for _, c := range clients {
 		l.wg.Add(1)
@@ -93,8 +93,16 @@ func (l *readLoops) start(clients []*benchClient, s signaller, handle func(c *be
 			defer l.wg.Done()
 			in := make([]byte, 0, 256)
 			out := make([]byte, 0, 128)
+			var frames []byte // replies not written yet
 			for {
 				var err error
+				if len(frames) > 0 && !c.conn.frameBuffered() {
+					if err := c.conn.writeFrames(frames); err != nil {
+						l.fail(err)
+						return
+					}
+					frames = frames[:0]
+				}
 				if in, err = c.conn.read(in); err != nil {
 					l.fail(err)
 					return
@@ -113,9 +121,8 @@ func (l *readLoops) start(clients []*benchClient, s signaller, handle func(c *be
 					continue
 				}
 				c.recv.Add(1)
-				if out, err = handle(c, n, out[:0]); err != nil {
-					l.fail(err)
-					return
+				if out = handle(c, n, out[:0]); len(out) > 0 {
+					frames = c.conn.appendFrame(frames, opText, out)
 				}
 			}
 		}()
@@ -184,9 +191,8 @@ func measureRelay(ctx context.Context, s signaller, srv *child, pairs, inflight 
 		return relayResult{}, err
 	}
 	var loops readLoops
-	loops.start(clients, s, func(c *benchClient, n int64, out []byte) ([]byte, error) {
-		out = s.relay(out, c.peer.addr, n+1)
-		return out, c.conn.writeText(out)
+	loops.start(clients, s, func(c *benchClient, n int64, out []byte) []byte {
+		return s.relay(out, c.peer.addr, n+1)
 	})
 	defer loops.stop(clients)
 
@@ -253,10 +259,10 @@ func measureLatency(ctx context.Context, s signaller, srv *child, pairs int, rat
 		index[c] = i
 	}
 	var loops readLoops
-	loops.start(clients, s, func(c *benchClient, n int64, out []byte) ([]byte, error) {
+	loops.start(clients, s, func(c *benchClient, n int64, out []byte) []byte {
 		i := index[c]
 		samples[i] = append(samples[i], sample{sent: n, lat: since() - n})
-		return out, nil
+		return nil
 	})
 	defer loops.stop(clients)
 

@@ -44,7 +44,7 @@ type section struct {
 // sections in the order they run.
 var sections = []section{
 	{name: "hub", prepare: preparePeerJS, run: runHub},
-	{name: "hub-cluster", run: runHubCluster},
+	{name: "hub-cluster", prepare: prepareNATS, run: runHubCluster},
 	{name: "sockets", run: runSockets},
 	{name: "wasm", run: runWasm},
 	{name: "rest-browser", run: runRESTBrowser},

@@ -304,6 +304,14 @@ func (c *cluster) alive(hub string) bool {
 	return err == nil
 }
 
+// located reports whether locate knows where addr is without asking NATS.
+func (c *cluster) located(addr string) bool {
+	c.mu.Lock()
+	l, ok := c.where[addr]
+	c.mu.Unlock()
+	return ok && time.Now().Before(l.until)
+}
+
 // locate returns the hub holding addr, from the cache or KV ("" if no hub does).
 func (c *cluster) locate(addr string, fresh bool) string {
 	now := time.Now()

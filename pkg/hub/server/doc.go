@@ -7,7 +7,7 @@
 //	http.Handle("/", s)
 //
 // Native only: wasm code must not import it (it compiles for GOOS=js so that `go vet` covers it, but a browser
-// cannot accept connections). On Linux an epoll instance tells which connections have bytes to read (lean.go);
+// cannot accept connections). On Linux epoll instances tell which connections have bytes to read (lean.go);
 // elsewhere each connection has a goroutine waiting in a read. It logs through Options.Logger, unlike library
 // packages, because it is a server.
 //

@@ -9,9 +9,10 @@ import (
 // waiting for the next offer or candidate. So an idle connection has no goroutine and no buffer of its own, the
 // design of "A Million WebSockets and Go" (Mail.Ru, gobwas/ws with epoll):
 //
-//   - No goroutine waits per connection. The poller (poll_linux.go: one epoll instance and one goroutine per Server)
-//     says which sockets have bytes to read; a goroutine is started for such a connection, reads what arrived
-//     without blocking, handles it and exits (the work token, read.go). Waiting in a read would cost a goroutine
+//   - No goroutine waits per connection. The poller (poll_linux.go: an epoll instance and a goroutine per core)
+//     says which sockets have bytes to read; its goroutine reads what arrived without blocking and relays it
+//     (inline.go), and anything that may wait goes to a goroutine started for the connection, which handles it
+//     and exits (the work token, read.go). Waiting in a read would cost a goroutine
 //     with its stack (2 KiB at the very least, and a stack grown by handling a message never shrinks back below
 //     4 KiB), plus the runtime's descriptor.
 //   - No buffer waits per connection. Reads go into shared 16 KiB buffers (a sync.Pool) that go back as soon as the
