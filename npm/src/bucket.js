@@ -79,8 +79,8 @@ export function bucketClasses(ctx) {
     }
   }
 
-  // pour writes data into the write w: everything but ReadableStreams is cut at once (a Blob unread); a stream is
-  // read as the puts keep up with it.
+  // pour writes data into the write w, cut into chunks as the puts keep up: bytes and Blobs (sliced, unread) a
+  // call's worth at a time, a stream as it is read.
   const pour = async (w, data, what) => {
     const chunker = new Chunker()
     const flush = async (end) => {

@@ -16,7 +16,7 @@ import (
 // to a transaction, as the Bucket does), in MiB/s.
 const (
 	bucketMiB    = 64
-	bucketReps   = 3
+	bucketReps   = 5
 	bucketTarget = 0.8 // of raw MiB/s, at least
 )
 
