@@ -31,8 +31,9 @@ type peer struct {
 	created time.Time
 
 	// Negotiation state, touched only by ops (remoteSession is written by ops under mu, read by dispatch).
-	remoteSession string
-	ignoreOffer   bool
+	remoteSession    string
+	remoteNoRollback bool // the remote said it cannot roll back an offer (signal.NoRollback)
+	ignoreOffer      bool
 	pending       []rtc.ICECandidateInit // remote candidates that came before the remote description
 
 	state atomic.Value // rtc.PeerConnectionState
@@ -182,6 +183,7 @@ func (p *peer) handle(s signal) {
 	if s.Session != p.remoteSession {
 		return // from an older instance of the remote's connection
 	}
+	p.remoteNoRollback = s.NoRollback
 	switch {
 	case s.Bye:
 		go p.close(fmt.Errorf("%w: %s closed the connection", ErrPeerGone, p.remote), false)
@@ -207,7 +209,7 @@ const maxPendingCandidates = 64
 
 func (p *peer) handleDescription(d rtc.SessionDescription) {
 	collision := d.Type == rtc.SDPTypeOffer && p.pc.SignalingState() != rtc.SignalingStateStable
-	p.ignoreOffer = !p.polite && collision
+	p.ignoreOffer = !p.yields() && collision
 	if p.ignoreOffer {
 		return // the impolite side keeps its own offer; the polite side will answer it
 	}
@@ -298,10 +300,21 @@ func (p *peer) errOr(err error) error {
 	}
 }
 
+// yields says whether this side gives way in an offer collision: when only one side can roll back an offer (pion
+// cannot), that side; else the smaller address (p.polite). Both sides decide the same: each has the other's
+// NoRollback from the offer that collided.
+func (p *peer) yields() bool {
+	if rtc.CanRollback == p.remoteNoRollback {
+		return rtc.CanRollback
+	}
+	return p.polite
+}
+
 // send signals the remote through the hub.
 func (p *peer) send(s signal) {
 	s.Session = p.session
 	s.To = p.remoteSession
+	s.NoRollback = !rtc.CanRollback
 	b, err := json.Marshal(s)
 	if err != nil {
 		p.fail(fmt.Errorf("node: encoding a signal: %w", err))

@@ -24,6 +24,9 @@ type signal struct {
 	// Bye says the sender closed this session: the receiver tears its side down at once instead of waiting for
 	// ICE to notice.
 	Bye bool `json:"bye,omitempty"`
+	// NoRollback says the sender cannot roll back an offer (a pion node): in an offer collision the other side
+	// yields, whatever the addresses (peer.yields).
+	NoRollback bool `json:"noRollback,omitempty"`
 }
 
 func newSessionID() string {

@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -36,37 +34,12 @@ type dbBrowserResult struct {
 }
 
 func runDBBrowser(ctx context.Context, e *env) error {
-	dir, err := os.MkdirTemp("", "smoke-bench-db-")
+	site, err := e.newBenchSite(ctx, "db-browser", "internal/cmd/smoke-bench/db/bench.js", "internal/cmd/smoke-bench/db/bucket.js")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	e.progress("db-browser: building the npm package (npm/build.sh)")
-	if err := e.stageNPM(ctx, filepath.Join(dir, "pkg")); err != nil {
-		return err
-	}
-	for _, f := range []string{"bench.js", "bucket.js"} {
-		if err := copyTo(filepath.Join(e.root, "internal/cmd/smoke-bench/db", f), filepath.Join(dir, f)); err != nil {
-			return err
-		}
-	}
-	page := `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
-<script type="module">
-import * as smoke from '/pkg/index.js'
-window.smoke = smoke
-await import('/bench.js')
-await import('/bucket.js')
-window.benchReady = true
-</script>
-`
-	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644); err != nil {
-		return err
-	}
-	url, stop, err := serveIsolated(dir)
-	if err != nil {
-		return err
-	}
-	defer stop()
+	defer site.close()
+	url := site.url
 
 	e.progress("db-browser: starting Chromium")
 	bctx, cancel := context.WithTimeout(ctx, 10*time.Minute)

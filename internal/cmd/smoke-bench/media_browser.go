@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,34 +26,12 @@ const (
 var mediaViewerCounts = []int{1, 2, 4}
 
 func runMediaBrowser(ctx context.Context, e *env) error {
-	dir, err := os.MkdirTemp("", "smoke-bench-media-")
+	site, err := e.newBenchSite(ctx, "media", "internal/cmd/smoke-bench/media/bench.js")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	e.progress("media: building the npm package (npm/build.sh)")
-	if err := e.stageNPM(ctx, filepath.Join(dir, "pkg")); err != nil {
-		return err
-	}
-	if err := copyTo(filepath.Join(e.root, "internal/cmd/smoke-bench/media/bench.js"), filepath.Join(dir, "bench.js")); err != nil {
-		return err
-	}
-	page := `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
-<script type="module">
-import * as smoke from '/pkg/index.js'
-window.smoke = smoke
-window.bench = await import('/bench.js')
-window.benchReady = true
-</script>
-`
-	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644); err != nil {
-		return err
-	}
-	url, stop, err := serveIsolated(dir)
-	if err != nil {
-		return err
-	}
-	defer stop()
+	defer site.close()
+	url := site.url
 
 	e.progress("media: starting Chromium")
 	bctx, cancel := context.WithTimeout(ctx, 10*time.Minute)

@@ -36,42 +36,12 @@ type restBrowserResult struct {
 }
 
 func runRESTBrowser(ctx context.Context, e *env) error {
-	dir, err := os.MkdirTemp("", "smoke-bench-rest-")
+	site, err := e.newBenchSite(ctx, "rest-browser", "internal/cmd/smoke-bench/sockets/raw.js", "internal/cmd/smoke-bench/rest/bench.js")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	e.progress("rest-browser: building the npm package (npm/build.sh)")
-	start := time.Now()
-	if err := e.stageNPM(ctx, filepath.Join(dir, "pkg")); err != nil {
-		return err
-	}
-	built := time.Since(start)
-	for src, dst := range map[string]string{
-		"internal/cmd/smoke-bench/rest/bench.js":  "bench.js",
-		"internal/cmd/smoke-bench/sockets/raw.js": "raw.js",
-	} {
-		if err := copyTo(filepath.Join(e.root, src), filepath.Join(dir, dst)); err != nil {
-			return err
-		}
-	}
-	page := `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
-<script src="/raw.js"></script>
-<script type="module">
-import * as smoke from '/pkg/index.js'
-window.smoke = smoke
-await import('/bench.js')
-window.benchReady = true
-</script>
-`
-	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644); err != nil {
-		return err
-	}
-	url, stop, err := serveIsolated(dir)
-	if err != nil {
-		return err
-	}
-	defer stop()
+	defer site.close()
+	url := site.url
 
 	// The same page in each engine, one after the other: the figures of Firefox beside Chromium's.
 	for _, engine := range []string{"chromium", "firefox"} {
@@ -83,7 +53,7 @@ window.benchReady = true
 			return fmt.Errorf("%s: %w", engine, err)
 		}
 	}
-	e.note("npm package built in %s", built.Round(100*time.Millisecond))
+	e.note("npm package built in %s", site.built.Round(100*time.Millisecond))
 	return nil
 }
 

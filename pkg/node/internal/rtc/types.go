@@ -137,3 +137,8 @@ var (
 
 // Transceiver is one m-line of a peer connection: one track sent (W3C RTCRtpTransceiver, pion's RTPTransceiver).
 type Transceiver struct{ transceiverImpl }
+
+// CanRollback says whether this backend can roll back a local offer (W3C setLocalDescription({type: "rollback"})),
+// which perfect negotiation's polite side does in an offer collision. Browsers can; pion cannot (it rejects a
+// local rollback from have-local-offer), so a pion peer must not be the side that yields.
+const CanRollback = canRollback

@@ -1,0 +1,3 @@
+package rtc
+
+const canRollback = true

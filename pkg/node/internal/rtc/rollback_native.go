@@ -1,0 +1,5 @@
+//go:build !js
+
+package rtc
+
+const canRollback = false
