@@ -190,11 +190,36 @@ func measureRelay(ctx context.Context, s signaller, srv *child, pairs, inflight 
 	if err != nil {
 		return relayResult{}, err
 	}
-	var loops readLoops
-	loops.start(clients, s, func(c *benchClient, n int64, out []byte) []byte {
-		return s.relay(out, c.peer.addr, n+1)
-	})
-	defer loops.stop(clients)
+	g, err := startRelayGen(clients, s)
+	if err != nil {
+		closeClients(clients)
+		return relayResult{}, err
+	}
+	stop := func() error {
+		err := g.stop()
+		closeClients(clients)
+		return err
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+	wait := func(d time.Duration) error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-g.failed:
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return fmt.Errorf("a client failed: %w", g.err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 
 	for i := 0; i < len(clients); i += 2 {
 		a := clients[i]
@@ -204,7 +229,7 @@ func measureRelay(ctx context.Context, s signaller, srv *child, pairs, inflight 
 			}
 		}
 	}
-	if err := loops.wait(ctx, warm); err != nil {
+	if err := wait(warm); err != nil {
 		return relayResult{}, err
 	}
 
@@ -216,7 +241,7 @@ func measureRelay(ctx context.Context, s signaller, srv *child, pairs, inflight 
 	}
 	n0, t0 := total(), time.Now()
 	cpu := startCPU(srv)
-	if err := loops.wait(ctx, dur); err != nil {
+	if err := wait(dur); err != nil {
 		return relayResult{}, err
 	}
 	n1, t1 := total(), time.Now()
@@ -224,10 +249,11 @@ func measureRelay(ctx context.Context, s signaller, srv *child, pairs, inflight 
 	if err := srv.alive(); err != nil {
 		return relayResult{}, err
 	}
-	if err := loops.stop(clients); err != nil {
+	stopped = true
+	if err := stop(); err != nil {
 		return relayResult{}, err
 	}
-	r := relayResult{rate: float64(n1-n0) / t1.Sub(t0).Seconds(), cpu: use, note: loops.strayNote()}
+	r := relayResult{rate: float64(n1-n0) / t1.Sub(t0).Seconds(), cpu: use, note: g.strayNote()}
 	if n1 == n0 {
 		return r, fmt.Errorf("no message was relayed in %s; %s", dur, r.note)
 	}
