@@ -70,7 +70,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // readLoops runs a handler for every relayed message each client receives, one goroutine per client, until stop
-// is called. The first read or write error before stop ends wait early and is returned by stop.
+// is called. The first read or write error before stop ends wait early and is returned by stop. The latency rows
+// use it, which only receive; the relay rows answer with relayGen (hub_gen.go).
 type readLoops struct {
 	wg       sync.WaitGroup
 	stopping atomic.Bool
@@ -82,27 +83,16 @@ type readLoops struct {
 	example string // first stray message
 }
 
-// start starts the loops. handle gets the client, the relayed number and a buffer, and returns the message to
-// send back to the server appended to buf[:0], or nothing. The replies to what one read brought go out in one write
-// (wsConn.frameBuffered says why).
-func (l *readLoops) start(clients []*benchClient, s signaller, handle func(c *benchClient, n int64, buf []byte) []byte) {
+// start starts the loops. handle gets the client and the relayed number.
+func (l *readLoops) start(clients []*benchClient, s signaller, handle func(c *benchClient, n int64)) {
 	l.failed = make(chan struct{})
 	for _, c := range clients {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
 			in := make([]byte, 0, 256)
-			out := make([]byte, 0, 128)
-			var frames []byte // replies not written yet
 			for {
 				var err error
-				if len(frames) > 0 && !c.conn.frameBuffered() {
-					if err := c.conn.writeFrames(frames); err != nil {
-						l.fail(err)
-						return
-					}
-					frames = frames[:0]
-				}
 				if in, err = c.conn.read(in); err != nil {
 					l.fail(err)
 					return
@@ -121,9 +111,7 @@ func (l *readLoops) start(clients []*benchClient, s signaller, handle func(c *be
 					continue
 				}
 				c.recv.Add(1)
-				if out = handle(c, n, out[:0]); len(out) > 0 {
-					frames = c.conn.appendFrame(frames, opText, out)
-				}
+				handle(c, n)
 			}
 		}()
 	}
@@ -190,11 +178,36 @@ func measureRelay(ctx context.Context, s signaller, srv *child, pairs, inflight 
 	if err != nil {
 		return relayResult{}, err
 	}
-	var loops readLoops
-	loops.start(clients, s, func(c *benchClient, n int64, out []byte) []byte {
-		return s.relay(out, c.peer.addr, n+1)
-	})
-	defer loops.stop(clients)
+	g, err := startRelayGen(clients, s)
+	if err != nil {
+		closeClients(clients)
+		return relayResult{}, err
+	}
+	stop := func() error {
+		err := g.stop()
+		closeClients(clients)
+		return err
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+	wait := func(d time.Duration) error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-g.failed:
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return fmt.Errorf("a client failed: %w", g.err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 
 	for i := 0; i < len(clients); i += 2 {
 		a := clients[i]
@@ -204,7 +217,7 @@ func measureRelay(ctx context.Context, s signaller, srv *child, pairs, inflight 
 			}
 		}
 	}
-	if err := loops.wait(ctx, warm); err != nil {
+	if err := wait(warm); err != nil {
 		return relayResult{}, err
 	}
 
@@ -216,7 +229,7 @@ func measureRelay(ctx context.Context, s signaller, srv *child, pairs, inflight 
 	}
 	n0, t0 := total(), time.Now()
 	cpu := startCPU(srv)
-	if err := loops.wait(ctx, dur); err != nil {
+	if err := wait(dur); err != nil {
 		return relayResult{}, err
 	}
 	n1, t1 := total(), time.Now()
@@ -224,10 +237,11 @@ func measureRelay(ctx context.Context, s signaller, srv *child, pairs, inflight 
 	if err := srv.alive(); err != nil {
 		return relayResult{}, err
 	}
-	if err := loops.stop(clients); err != nil {
+	stopped = true
+	if err := stop(); err != nil {
 		return relayResult{}, err
 	}
-	r := relayResult{rate: float64(n1-n0) / t1.Sub(t0).Seconds(), cpu: use, note: loops.strayNote()}
+	r := relayResult{rate: float64(n1-n0) / t1.Sub(t0).Seconds(), cpu: use, note: g.strayNote()}
 	if n1 == n0 {
 		return r, fmt.Errorf("no message was relayed in %s; %s", dur, r.note)
 	}
@@ -259,10 +273,9 @@ func measureLatency(ctx context.Context, s signaller, srv *child, pairs int, rat
 		index[c] = i
 	}
 	var loops readLoops
-	loops.start(clients, s, func(c *benchClient, n int64, out []byte) []byte {
+	loops.start(clients, s, func(c *benchClient, n int64) {
 		i := index[c]
 		samples[i] = append(samples[i], sample{sent: n, lat: since() - n})
-		return nil
 	})
 	defer loops.stop(clients)
 

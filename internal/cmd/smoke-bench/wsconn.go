@@ -206,43 +206,6 @@ func (c *wsConn) writeFrame(op byte, p []byte) error {
 	return err
 }
 
-// writeFrames sends frames built by appendFrame, in one write.
-func (c *wsConn) writeFrames(b []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_, err := c.nc.Write(b)
-	return err
-}
-
-// frameBuffered reports whether a whole frame has arrived and waits in the read buffer, so that the next read
-// returns without waiting for the network. A client that answers several messages can then write its answers
-// together once nothing more is waiting, one write for what one read brought, as a server does (the hub's
-// write.go): with one write per answer the client's system calls, not the server, set the pace of the benchmark.
-func (c *wsConn) frameBuffered() bool {
-	n := c.br.Buffered()
-	if n < 2 {
-		return false
-	}
-	h, _ := c.br.Peek(n) // no more than is buffered: does not read
-	size, l := 2, uint64(h[1]&0x7f)
-	switch l {
-	case 126:
-		if n < 4 {
-			return false
-		}
-		size, l = 4, uint64(binary.BigEndian.Uint16(h[2:4]))
-	case 127:
-		if n < 10 {
-			return false
-		}
-		size, l = 10, binary.BigEndian.Uint64(h[2:10])
-	}
-	if h[1]&0x80 != 0 {
-		size += 4
-	}
-	return n >= size && uint64(n-size) >= l
-}
-
 // appendFrame appends p to b as one masked frame.
 func (c *wsConn) appendFrame(b []byte, op byte, p []byte) []byte {
 	b = append(b, 0x80|op)
