@@ -299,8 +299,10 @@ const cases = {
     await b.delete('docs/a.txt')
     assertEq((await b.list('docs/', '/')).keys, ['docs/'], 'after a delete')
     // More keys than one read of the list takes.
-    for (let i = 0; i < 2100; i++) b.write(`many/${String(i).padStart(4, '0')}`, '')
-    await b.write('many/zzzz', '')
+    const writes = []
+    for (let i = 0; i < 2100; i++) writes.push(b.write(`many/${String(i).padStart(4, '0')}`, ''))
+    writes.push(b.write('many/zzzz', ''))
+    await Promise.all(writes)
     const many = await b.list('many/')
     assertEq([many.keys.length, many.keys[0], many.keys[2100]], [2101, 'many/0000', 'many/zzzz'], 'a list of 2101 keys')
     await done(smoke, b, name)
