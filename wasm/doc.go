@@ -17,8 +17,8 @@
 //
 // Hand-off: the loader puts a one-shot function on globalThis under a random name and passes that name as os.Args[1].
 // main deletes the property and calls the function with the native object, then parks; the loader turns the native
-// object into the namespace { Node, PageHub, NetworkHub, Socket, SocketServer, Database }. No other global is made by
-// Smoke (Go's wasm_exec.js defines its own: Go, and fs, process and path where the page has none).
+// object into the namespace { Node, PageHub, NetworkHub, Socket, SocketServer, Database, Bucket }. No other global
+// is made by Smoke (Go's wasm_exec.js defines its own: Go, and fs, process and path where the page has none).
 //
 // # Rules kept here (docs/ARCHITECTURE.md, decision 6)
 //

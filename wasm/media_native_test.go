@@ -130,5 +130,31 @@ window.ready = true
 	if !v.Ended {
 		t.Error("the page's track did not end when the native recording did")
 	}
+
+	// Both at once, five times: the page fetches the native node's recording while the native node fetches the
+	// page's pattern, so both renegotiate the one connection at the same moment (an offer collision, where only
+	// the page can roll back its offer).
+	for i := range 5 {
+		pageDone := make(chan error, 1)
+		go func() {
+			pageDone <- p.Evaluate(ctx, `(async () => {
+  const stream = await (await window.node.rest.fetch('rest://native-media/recording')).mediastream()
+  for (const t of stream.getTracks()) t.stop()
+  return true
+})()`, nil)
+		}()
+		resp, err := client.Get("rest://browser-media/pattern")
+		if err != nil {
+			t.Fatalf("round %d: native → page: %v", i, err)
+		}
+		s, err := media.Receive(ctx, n, resp)
+		if err != nil {
+			t.Fatalf("round %d: native receiving: %v", i, err)
+		}
+		s.Close()
+		if err := <-pageDone; err != nil {
+			t.Fatalf("round %d: page → native: %v", i, err)
+		}
+	}
 	noProblems(t, p.Console())
 }

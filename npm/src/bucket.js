@@ -83,8 +83,9 @@ export function bucketClasses(ctx) {
   // call's worth at a time, a stream as it is read.
   const pour = async (w, data, what) => {
     const chunker = new Chunker()
+    const put = putter(w)
     const flush = async (end) => {
-      for (const chunks of chunker.take(end)) await native.bucketPut(w, chunks)
+      for (const chunks of chunker.take(end)) await put(chunks)
     }
     if (data instanceof ReadableStream) {
       const reader = data.getReader()
@@ -110,6 +111,21 @@ export function bucketClasses(ctx) {
       }
     }
     await flush(true)
+    await put()
+  }
+
+  // putter returns put(chunks) for the write w: it hands chunks to Go once the call before has stored its own, and
+  // resolves as soon as it has, so that the next chunks are cut (copied into Blobs) while these are being stored:
+  // one call in flight at a time, in order. put() with no chunks waits for the last call; a failed call fails the
+  // next put.
+  const putter = (w) => {
+    let last = Promise.resolve()
+    return async (chunks) => {
+      await last
+      if (chunks === undefined) return
+      last = native.bucketPut(w, chunks)
+      last.catch(() => {}) // awaited by the next put
+    }
   }
 
   const checkData = (data, what) => {
@@ -249,11 +265,16 @@ export function bucketClasses(ctx) {
       const id = this.#id
       const chunker = new Chunker()
       let w
+      let putChunks
       const put = async (end) => {
-        for (const chunks of chunker.take(end)) await native.bucketPut(w, chunks)
+        for (const chunks of chunker.take(end)) await putChunks(chunks)
+        if (end) await putChunks()
       }
       return new WritableStream({
-        async start() { w = await native.bucketWrite(id, key, false) },
+        async start() {
+          w = await native.bucketWrite(id, key, false)
+          putChunks = putter(w)
+        },
         async write(chunk) {
           try {
             chunker.add(chunk instanceof Blob ? chunk : bytesOf(chunk, 'writable'))

@@ -299,8 +299,10 @@ const cases = {
     await b.delete('docs/a.txt')
     assertEq((await b.list('docs/', '/')).keys, ['docs/'], 'after a delete')
     // More keys than one read of the list takes.
-    for (let i = 0; i < 2100; i++) b.write(`many/${String(i).padStart(4, '0')}`, '')
-    await b.write('many/zzzz', '')
+    const writes = []
+    for (let i = 0; i < 2100; i++) writes.push(b.write(`many/${String(i).padStart(4, '0')}`, ''))
+    writes.push(b.write('many/zzzz', ''))
+    await Promise.all(writes)
     const many = await b.list('many/')
     assertEq([many.keys.length, many.keys[0], many.keys[2100]], [2101, 'many/0000', 'many/zzzz'], 'a list of 2101 keys')
     await done(smoke, b, name)
@@ -310,10 +312,10 @@ const cases = {
     const [b, name] = fresh(smoke)
     const old = bytesAt(0, 2 * MiB + 5)
     const oldInfo = await b.write('f', old)
-    // A writable aborted after 3 MiB: the old content stays, and the stream's chunks are gone.
+    // A writable aborted after 6 MiB: the old content stays, and the stream's chunks are gone.
     const w = b.writable('f')
     const writer = w.getWriter()
-    for (let i = 0; i < 48; i++) await writer.write(block(1000 + i))
+    for (let i = 0; i < 96; i++) await writer.write(block(1000 + i)) // 6 MiB: a put is under way at the abort
     assert(same(await b.read('f'), old), 'content while a writable is open')
     await writer.abort(new Error('stop'))
     assert(same(await b.read('f'), old), 'content after the abort')

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -170,8 +171,10 @@ func (b *Bucket) Create(ctx context.Context, key string, appending bool) (*Write
 // Close closes the bucket.
 func (b *Bucket) Close() error { return b.db.Close() }
 
-// Writer is a write begun by Create. Its methods are not for concurrent use.
+// Writer is a write begun by Create. Its methods may be called from several goroutines; they run one at a time (an
+// Abort waits for a Put under way, so that no chunk is stored after the write's chunks are deleted).
 type Writer struct {
+	mu        sync.Mutex
 	b         *Bucket
 	key, id   string
 	appending bool
@@ -184,6 +187,8 @@ type Writer struct {
 // Put stores chunks (a JavaScript array of Blobs in the browser) after those stored so far, in one transaction.
 // Each is at most ChunkSize bytes, and only the last chunk of the whole write may be shorter.
 func (w *Writer) Put(ctx context.Context, chunks any) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.ended {
 		return ErrWriteEnded
 	}
@@ -191,11 +196,17 @@ func (w *Writer) Put(ctx context.Context, chunks any) error {
 }
 
 // Size returns the bytes stored so far.
-func (w *Writer) Size() int64 { return w.size }
+func (w *Writer) Size() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.size
+}
 
 // Commit makes the write the file's content (or appends it) in one transaction, and deletes the chunks of the
 // content it replaced in the same one. It returns the file's new Info.
 func (w *Writer) Commit(ctx context.Context) (Info, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.ended {
 		return Info{}, ErrWriteEnded
 	}
@@ -206,6 +217,8 @@ func (w *Writer) Commit(ctx context.Context) (Info, error) {
 // Abort drops the write: its chunks are deleted, and the file stays as it was. Aborting an ended write does
 // nothing.
 func (w *Writer) Abort(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.ended {
 		return nil
 	}
