@@ -47,7 +47,8 @@ window.ready = true
 
 	// Native records the page.
 	client := rest.NewClient(n)
-	resp, err := client.Get("rest://browser-media/pattern")
+	req, _ := http.NewRequestWithContext(ctx, "GET", "rest://browser-media/pattern", nil)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("native → page: %v\nconsole:\n%s", err, strings.Join(p.Console(), "\n"))
 	}
@@ -143,7 +144,8 @@ window.ready = true
   return true
 })()`, nil)
 		}()
-		resp, err := client.Get("rest://browser-media/pattern")
+		req, _ := http.NewRequestWithContext(ctx, "GET", "rest://browser-media/pattern", nil)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("round %d: native → page: %v", i, err)
 		}

@@ -239,6 +239,10 @@ type peerMedia struct {
 	sending   int                    // streams reserved or sending (MaxMediaStreams)
 	arrived   map[string]RemoteTrack // mid → track not yet claimed
 	order     []string               // arrival order of arrived, to drop the oldest
+	// known is every track the remote has sent, by mid (at most maxUnclaimedTracks): a transceiver the remote
+	// reuses for a new stream keeps its track, and pion reports a track only once, for its first packet.
+	known      map[string]RemoteTrack
+	knownOrder []string
 	senders   map[*MediaSender]struct{}
 	receivers map[*MediaReceiver]struct{}
 }
@@ -246,6 +250,7 @@ type peerMedia struct {
 func newPeerMedia() *peerMedia {
 	return &peerMedia{
 		arrived:   make(map[string]RemoteTrack),
+		known:     make(map[string]RemoteTrack),
 		senders:   make(map[*MediaSender]struct{}),
 		receivers: make(map[*MediaReceiver]struct{}),
 	}
@@ -258,6 +263,19 @@ func (m *peerMedia) track(t RemoteTrack, mid string) {
 	if m.closed {
 		return
 	}
+	m.arrive(t, mid)
+	if _, ok := m.known[mid]; !ok {
+		m.knownOrder = append(m.knownOrder, mid)
+	}
+	m.known[mid] = t
+	for len(m.knownOrder) > maxUnclaimedTracks {
+		delete(m.known, m.knownOrder[0])
+		m.knownOrder = m.knownOrder[1:]
+	}
+}
+
+// arrive makes t the unclaimed track of mid; m.mu is held.
+func (m *peerMedia) arrive(t RemoteTrack, mid string) {
 	if _, ok := m.arrived[mid]; !ok {
 		m.order = append(m.order, mid)
 	}
@@ -359,6 +377,21 @@ func (m *peerMedia) described(sdp string, local bool) {
 			m.order = slicesDelete(m.order, []string{mid})
 		}
 	}
+	// A reused transceiver flowing again carries a new stream on the track it had: it is there to be claimed
+	// (the browser fires track again, pion does not).
+	claimed := make(map[string]bool)
+	for r := range m.receivers {
+		for _, mid := range r.mids {
+			claimed[mid] = true
+		}
+	}
+	for mid, t := range m.known {
+		if l, ok := lines[mid]; ok && l.sends(!local) && !claimed[mid] {
+			if _, there := m.arrived[mid]; !there {
+				m.arrive(t, mid)
+			}
+		}
+	}
 	m.mu.Unlock()
 	for _, f := range ended {
 		f()
@@ -376,7 +409,7 @@ func (m *peerMedia) close() {
 	for r := range m.receivers {
 		ended = append(ended, r.end)
 	}
-	m.arrived, m.order = nil, nil
+	m.arrived, m.order, m.known, m.knownOrder = nil, nil, nil, nil
 	m.mu.Unlock()
 	for _, f := range ended {
 		f()

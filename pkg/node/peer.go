@@ -230,6 +230,9 @@ func (p *peer) handleDescription(d rtc.SessionDescription) {
 			p.fail(fmt.Errorf("node: rolling back an offer to %s: %w", p.remote, err))
 			return
 		}
+		// The withdrawn offer was made for a reason (media, most likely): it is made again once this exchange is
+		// over (below; Chromium does not fire negotiationneeded again after a rollback).
+		p.media.wantOffer = true
 	}
 	if err := p.pc.SetRemoteDescription(d); err != nil {
 		p.fail(fmt.Errorf("node: applying %s from %s: %w", d.Type, p.remote, err))
@@ -251,6 +254,11 @@ func (p *peer) handleDescription(d rtc.SessionDescription) {
 		}
 		p.send(signal{Description: p.pc.LocalDescription()})
 		p.described(p.pc.LocalDescription(), true)
+	}
+	// Back to stable with an offer still wanted (media changed while an exchange was under way, or our offer was
+	// rolled back): make it now. Chromium does not always fire negotiationneeded again in these cases.
+	if p.media.wantOffer && p.pc.SignalingState() == rtc.SignalingStateStable {
+		p.negotiate()
 	}
 }
 
