@@ -145,15 +145,12 @@ func (p *peer) negotiate() {
 		// Media, which does need renegotiation, will negotiate explicitly.
 		return
 	}
-	offer, err := p.pc.CreateOffer()
-	if err == nil {
-		err = p.pc.SetLocalDescription(offer)
-	}
+	offer, err := p.pc.SetLocalOfferOrAnswer() // one step in the browser (rtc): the offer goes out sooner
 	if err != nil {
 		p.fail(fmt.Errorf("node: making an offer to %s: %w", p.remote, err))
 		return
 	}
-	p.send(signal{Description: p.pc.LocalDescription()})
+	p.send(signal{Description: &offer})
 }
 
 // handle applies one signalling message from the remote (an op).
@@ -225,15 +222,12 @@ func (p *peer) handleDescription(d rtc.SessionDescription) {
 	}
 	p.pending = nil
 	if d.Type == rtc.SDPTypeOffer {
-		answer, err := p.pc.CreateAnswer()
-		if err == nil {
-			err = p.pc.SetLocalDescription(answer)
-		}
+		answer, err := p.pc.SetLocalOfferOrAnswer() // as in negotiate
 		if err != nil {
 			p.fail(fmt.Errorf("node: answering %s: %w", p.remote, err))
 			return
 		}
-		p.send(signal{Description: p.pc.LocalDescription()})
+		p.send(signal{Description: &answer})
 	}
 }
 
