@@ -19,6 +19,7 @@ var notInWasm = map[string]string{
 	"crypto/x509": "a browser node never checks certificates itself",
 	"log/slog":    "0.1 MB of smoke.wasm; pkg/rest/restcore takes a Logger interface",
 	"mime":        "40 kB of smoke.wasm; restcore parses the one media type it needs",
+	"crypto/rand": "links Go's FIPS 140 module, 0.1 MB of smoke.wasm and an init; internal/random asks the browser",
 }
 
 // TestWasmImports fails when the browser build of this package imports any of notInWasm, directly or not, and

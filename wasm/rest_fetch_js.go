@@ -102,7 +102,7 @@ func (r *registry) restFetch(a args) (any, error) {
 			resp.Body.Close()
 			cancel()
 		case resp.ContentLength >= 0 && resp.ContentLength <= restInlineMax:
-			// A small body of known length is read before the head goes to JavaScript: pkg/rest sends it in the
+			// A small body of known length is read before the head goes to JavaScript: restcore sends it in the
 			// head's own message, so this does not wait, and JavaScript gets it without a bodyRead round trip.
 			b := make([]byte, resp.ContentLength)
 			_, err := io.ReadFull(resp.Body, b)
@@ -132,7 +132,7 @@ func (r *registry) restFetch(a args) (any, error) {
 		default:
 			bodyID = r.newBody(resp.Body, cancel, errFor).id
 		}
-		// The kind of body pkg/rest says this is: 'records' is read by response.query(); media ('media') has no
+		// The kind of body restcore says this is: 'records' is read by response.query(); media ('media') has no
 		// JavaScript API yet (response.mediastream()) and reads as bytes.
 		kind := restcore.BodyKind(resp).String()
 		parts := make([]string, 0, 3+2*len(resp.Header))

@@ -16,11 +16,12 @@ import (
 	"github.com/smokenet/smoke/pkg/rest/restcore"
 )
 
-// The REST half of the JS face: node.rest.createServer() serves a JavaScript router as an http.Handler through
-// pkg/rest, and node.rest.fetch() runs a pkg/rest Transport. The router, the request and response objects and body
-// shaping are JavaScript (npm/src/rest.js); this file moves heads and bytes and does all the waiting.
+// The REST half of the JS face: node.rest.createServer() serves a JavaScript router as a restcore.Handler through
+// pkg/rest/restcore, and node.rest.fetch() runs a restcore Transport (restcore, not pkg/rest: net/http stays out of
+// smoke.wasm). The router, the request and response objects and body shaping are JavaScript (npm/src/rest.js);
+// this file moves heads and bytes and does all the waiting.
 //
-// Server: each request runs in its handler goroutine (pkg/rest's), which calls the server's JavaScript dispatch
+// Server: each request runs in its handler goroutine (restcore's), which calls the server's JavaScript dispatch
 // function with the request head, then serves the response from a queue that the response's native calls
 // (restRespond, restAbort) fill, until the response ends or the client goes away. Only that goroutine touches
 // the ResponseWriter. JavaScript learns that there is room for more of a streamed body through callbacks it
@@ -245,7 +246,7 @@ const (
 
 // ServeREST hands the request to the JavaScript router and writes what it answers.
 func (s *restServer) ServeREST(w restcore.ResponseWriter, r *restcore.Request) {
-	// pkg/rest recovers a handler's panic (and answers 500, or cuts the response); this only makes sure that a bug
+	// restcore recovers a handler's panic (and answers 500, or cuts the response); this only makes sure that a bug
 	// here is seen on the console, where a page's developer looks.
 	defer func() {
 		if p := recover(); p != nil {
@@ -397,7 +398,7 @@ func (ex *exchange) serve(ctx context.Context, w restcore.ResponseWriter) exchan
 				for j := 0; j+1 < len(op.header); j += 2 {
 					h.Add(op.header[j], op.header[j+1])
 				}
-				// A record stream (res.query) is a kind of body pkg/rest marks in the head (restcore.NewRecordWriter);
+				// A record stream (res.query) is a kind of body restcore marks in the head (restcore.NewRecordWriter);
 				// media (res.mediastream) is another (restcore.SetBodyKind).
 				if op.media {
 					_ = restcore.SetBodyKind(w, restcore.KindMedia)
@@ -434,14 +435,14 @@ func (ex *exchange) serve(ctx context.Context, w restcore.ResponseWriter) exchan
 				if rw != nil && rw.Close() != nil {
 					return endGone
 				}
-				return endNormal // the router hears of it (done), and pkg/rest sends the end when the handler returns
+				return endNormal // the router hears of it (done), and restcore sends the end when the handler returns
 			}
 		}
 		ex.mu.Lock()
 		idle := len(ex.ops) == 0
 		ex.mu.Unlock()
 		if idle {
-			// Nothing more queued: send what pkg/rest buffered (a streamed head, a chunk), not wait for more.
+			// Nothing more queued: send what restcore buffered (a streamed head, a chunk), not wait for more.
 			if err := w.Flush(); err != nil {
 				return endGone
 			}

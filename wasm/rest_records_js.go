@@ -12,7 +12,7 @@ import (
 	"github.com/smokenet/smoke/pkg/rest/restcore"
 )
 
-// jsRecords is the record stream of a fetched response (pkg/rest's records kind), read by response.query(): each
+// jsRecords is the record stream of a fetched response (restcore's records kind), read by response.query(): each
 // recordsRead takes the next record and every record already received with it, as one string of JSON records
 // joined by newlines, which JavaScript parses as one array. Records are read only as JavaScript asks, so the
 // server's demand follows the query's consumption.

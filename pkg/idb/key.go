@@ -1,11 +1,12 @@
 package idb
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
+
+	rand "github.com/smokenet/smoke/internal/random"
 )
 
 var keyState struct {

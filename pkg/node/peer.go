@@ -158,16 +158,13 @@ func (p *peer) negotiate() {
 		return
 	}
 	p.media.wantOffer = false
-	offer, err := p.pc.CreateOffer()
-	if err == nil {
-		err = p.pc.SetLocalDescription(offer)
-	}
+	offer, err := p.pc.SetLocalOfferOrAnswer() // one step in the browser (rtc): the offer goes out sooner
 	if err != nil {
 		p.fail(fmt.Errorf("node: making an offer to %s: %w", p.remote, err))
 		return
 	}
-	p.send(signal{Description: p.pc.LocalDescription()})
-	p.described(p.pc.LocalDescription(), true)
+	p.send(signal{Description: &offer})
+	p.described(&offer, true)
 }
 
 // handle applies one signalling message from the remote (an op).
@@ -244,16 +241,13 @@ func (p *peer) handleDescription(d rtc.SessionDescription) {
 	p.pending = nil
 	p.described(&d, false)
 	if d.Type == rtc.SDPTypeOffer {
-		answer, err := p.pc.CreateAnswer()
-		if err == nil {
-			err = p.pc.SetLocalDescription(answer)
-		}
+		answer, err := p.pc.SetLocalOfferOrAnswer() // as in negotiate
 		if err != nil {
 			p.fail(fmt.Errorf("node: answering %s: %w", p.remote, err))
 			return
 		}
-		p.send(signal{Description: p.pc.LocalDescription()})
-		p.described(p.pc.LocalDescription(), true)
+		p.send(signal{Description: &answer})
+		p.described(&answer, true)
 	}
 	// Back to stable with an offer still wanted (media changed while an exchange was under way, or our offer was
 	// rolled back): make it now. Chromium does not always fire negotiationneeded again in these cases.

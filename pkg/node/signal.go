@@ -1,9 +1,9 @@
 package node
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 
+	rand "github.com/smokenet/smoke/internal/random"
 	"github.com/smokenet/smoke/pkg/node/internal/rtc"
 )
 

@@ -5,7 +5,7 @@ import "github.com/smokenet/smoke/pkg/rest/restcore"
 // The protocol lives in package restcore, which does not import net/http; this package puts net/http's types on it.
 // What is the same in both is declared once, there, and named here.
 
-// DefaultPort is the port rest:// URLs without one use, and ListenAndServe's when given 0.
+// DefaultPort is the port rest:// URLs without one use, and StartServer's when given 0.
 const DefaultPort = restcore.DefaultPort
 
 // DefaultMaxHeaderBytes bounds an encoded request or response head when the Server's or Transport's MaxHeaderBytes

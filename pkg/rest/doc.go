@@ -1,7 +1,7 @@
 // Package rest is HTTP-shaped request/response over Smoke sockets: a node serves an http.Handler on a port, and
 // any node calls it with an http.Client whose Transport dials rest:// URLs.
 //
-//	srv, _ := rest.ListenAndServe(n, 80, mux)     // serve mux on port 80 of node n
+//	srv, _ := rest.StartServer(n, 80, mux)     // serve mux on port 80 of node n
 //	resp, _ := rest.NewClient(other).Get("rest://" + addr + "/hello")
 //
 // # How it works
@@ -62,4 +62,11 @@
 //
 // Everything here is the same in the browser: the package uses only node sockets, which run over the browser's
 // RTCDataChannel there.
+//
+// # Package restcore
+//
+// The protocol itself is package restcore (pkg/rest/restcore), with request, response and header types of its own;
+// this package converts to and from net/http's at the edge. Use restcore directly only to keep net/http out of a
+// program: the browser's smoke.wasm does, because importing net/http links its TLS and X.509 code
+// (docs/ARCHITECTURE.md, decision 15).
 package rest

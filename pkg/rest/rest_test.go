@@ -289,7 +289,7 @@ func TestHostname(t *testing.T) {
 // TestLocalhost: an empty host, or "localhost", is the client's own node, on the default port.
 func TestLocalhost(t *testing.T) {
 	p := newPair(t)
-	srv, err := rest.ListenAndServe(p.client, 0, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, err := rest.StartServer(p.client, 0, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, r.URL.Path)
 	}))
 	if err != nil {

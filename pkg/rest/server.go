@@ -24,9 +24,9 @@ type Server struct {
 	srv  *restcore.Server // the protocol's server, made from the fields above on first use
 }
 
-// ListenAndServe listens on port of n and serves h there in a new goroutine; it returns at once. Port 0 means
-// DefaultPort. Stop the server with Close or Shutdown.
-func ListenAndServe(n *node.Node, port int, h http.Handler) (*Server, error) {
+// StartServer listens on port of n and serves h there in a new goroutine; it returns at once (unlike net/http's
+// ListenAndServe, which blocks: hence the name). Port 0 means DefaultPort. Stop the server with Close or Shutdown.
+func StartServer(n *node.Node, port int, h http.Handler) (*Server, error) {
 	s := &Server{Handler: h}
 	if err := s.core().Start(n, port); err != nil {
 		return nil, err

@@ -22,12 +22,15 @@ type row struct {
 
 // printRow writes r in fixed columns. Widths are in runes (fmt pads by code points), so "µs" lines up.
 func (e *env) printRow(r row) {
-	verdict := "met"
-	if !r.met {
-		verdict = "MISSED"
+	verdict := "(target " + r.target + ": met)"
+	switch {
+	case r.target == "":
+		verdict = "(no target)" // a figure reported for what it says, such as the warm start
+	case !r.met:
+		verdict = "(target " + r.target + ": MISSED)"
 	}
-	fmt.Fprintf(e.out, "%-4s %-38s smoke %-18s %-7s %-18s ratio %-12s (target %s: %s)\n",
-		r.section, r.label, r.ours, r.baseName, r.base, r.ratio, r.target, verdict)
+	fmt.Fprintf(e.out, "%-4s %-38s smoke %-18s %-7s %-18s ratio %-12s %s\n",
+		r.section, r.label, r.ours, r.baseName, r.base, r.ratio, verdict)
 }
 
 // note writes an indented line under the rows: how a figure came about, or anything odd.

@@ -48,7 +48,7 @@ func runRESTNative(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := rest.ListenAndServe(server, 80, mux)
+	srv, err := rest.StartServer(server, 80, mux)
 	if err != nil {
 		return err
 	}

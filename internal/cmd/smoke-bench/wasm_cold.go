@@ -118,7 +118,13 @@ func (s *wasmServer) close() { s.srv.Close() }
 
 func (s *wasmServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
-	w.Header().Set("Cache-Control", "no-store")
+	// Under /cached/ the same files may be cached, as a site's are between visits (wasm_warm.go).
+	if rest, ok := strings.CutPrefix(name, "cached/"); ok {
+		name = rest
+		w.Header().Set("Cache-Control", "max-age=3600")
+	} else {
+		w.Header().Set("Cache-Control", "no-store")
+	}
 	// mime knows .wasm as application/wasm, which instantiateStreaming requires.
 	w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
 	if file, ok := s.files[name]; ok {
@@ -229,7 +235,7 @@ func (e *env) wasmColdStart(ctx context.Context, smokeWasm, emptyWasm string) er
 	e.printRow(row{
 		section: "wasm", label: fmt.Sprintf("cold start to node.address(), median of %d", len(st)),
 		ours: micros(msDuration(ms)), base: micros(msDuration(me)), baseName: "empty",
-		ratio: ratio(ms, me), target: "≤ " + micros(wasmColdBudget), met: msDuration(ms) <= wasmColdBudget,
+		ratio: ratio(ms, me), target: fmt.Sprintf("≤ %.1f", wasmColdRatio), met: me > 0 && ms/me <= wasmColdRatio,
 	})
 	e.note("from the page's module script starting to `await new Node().address()` (default PageHub); empty: to go.run settling")
 	e.note("ms per run: smoke %s; empty %s", spread(st), spread(et))
@@ -251,7 +257,7 @@ func (e *env) wasmColdStart(ctx context.Context, smokeWasm, emptyWasm string) er
 	if busy > 0.5 {
 		e.note("other processes kept %.2f cores busy during the cold starts: they are not reliable", busy)
 	}
-	return nil
+	return e.wasmWarmStart(ctx, srv.url)
 }
 
 // stepNotes writes the median of each step over rs.

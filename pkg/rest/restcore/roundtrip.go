@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/smokenet/smoke/pkg/node"
@@ -215,20 +216,22 @@ func isClosed(err error) bool {
 	return errors.As(err, &ce) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// statusLines are the Status strings of the responses that have a status text, made once.
-var statusLines = func() (s [600]string) {
+// statusLines are the Status strings of the responses that have a status text, made on first use rather than in
+// package initialisation, which every page load pays (make bench, section wasm: package init).
+var statusLines = sync.OnceValue(func() (s *[600]string) {
+	s = new([600]string)
 	for code := range s {
 		if text := StatusText(code); text != "" {
 			s[code] = strconv.Itoa(code) + " " + text
 		}
 	}
 	return s
-}()
+})
 
 // statusLine is a Response's Status for code, as net/http makes it: "200 OK".
 func statusLine(code int) string {
-	if code < len(statusLines) && statusLines[code] != "" {
-		return statusLines[code]
+	if lines := statusLines(); code >= 0 && code < len(lines) && lines[code] != "" {
+		return lines[code]
 	}
 	return strconv.Itoa(code) + " " + StatusText(code)
 }

@@ -51,15 +51,21 @@ func pair(t *testing.T, open func(a *PeerConnection)) (a, b *PeerConnection) {
 	}
 	aReady, bReady := forward(b, a), forward(a, b)
 	open(a)
-	offer, err := a.CreateOffer()
+	// The one-step negotiation pkg/node uses (SetLocalOfferOrAnswer): an offer from the stable state, an answer
+	// from have-remote-offer, each the description now set.
+	offer, err := a.SetLocalOfferOrAnswer()
 	must(t, err)
-	must(t, a.SetLocalDescription(offer))
-	must(t, b.SetRemoteDescription(*a.LocalDescription()))
+	if offer.Type != SDPTypeOffer || a.SignalingState() != "have-local-offer" || a.LocalDescription().SDP != offer.SDP {
+		t.Fatalf("SetLocalOfferOrAnswer from stable: %s, state %s", offer.Type, a.SignalingState())
+	}
+	must(t, b.SetRemoteDescription(offer))
 	close(bReady)
-	answer, err := b.CreateAnswer()
+	answer, err := b.SetLocalOfferOrAnswer()
 	must(t, err)
-	must(t, b.SetLocalDescription(answer))
-	must(t, a.SetRemoteDescription(*b.LocalDescription()))
+	if answer.Type != SDPTypeAnswer || b.SignalingState() != SignalingStateStable {
+		t.Fatalf("SetLocalOfferOrAnswer from have-remote-offer: %s, state %s", answer.Type, b.SignalingState())
+	}
+	must(t, a.SetRemoteDescription(answer))
 	close(aReady)
 	return a, b
 }

@@ -82,6 +82,24 @@ func (p *PeerConnection) CreateAnswer() (SessionDescription, error) {
 	return fromPion(d), err
 }
 
+// SetLocalOfferOrAnswer makes the offer or the answer the signalling state calls for, sets it as the local
+// description and returns it, as a browser's setLocalDescription() without arguments does; pion has no such call,
+// so it takes two here.
+func (p *PeerConnection) SetLocalOfferOrAnswer() (SessionDescription, error) {
+	create := p.CreateOffer
+	if p.SignalingState() == SignalingStateHaveRemoteOffer {
+		create = p.CreateAnswer
+	}
+	d, err := create()
+	if err == nil {
+		err = p.SetLocalDescription(d)
+	}
+	if err != nil {
+		return SessionDescription{}, err
+	}
+	return *p.LocalDescription(), nil
+}
+
 func (p *PeerConnection) SetLocalDescription(d SessionDescription) error {
 	return p.pc.SetLocalDescription(toPion(d))
 }

@@ -85,8 +85,11 @@ func (s PeerConnectionState) String() string { return string(s) }
 // SignalingState is W3C RTCSignalingState: "stable", "have-local-offer", "have-remote-offer", … or "closed".
 type SignalingState string
 
-// SignalingStateStable is the one signalling state pkg/node tests for: no offer/answer exchange under way.
-const SignalingStateStable SignalingState = "stable"
+// Signalling states pkg/node tests for.
+const (
+	SignalingStateStable          SignalingState = "stable"            // no offer/answer exchange under way
+	SignalingStateHaveRemoteOffer SignalingState = "have-remote-offer" // an offer to answer
+)
 
 func (s SignalingState) String() string { return string(s) }
 
@@ -111,6 +114,7 @@ var (
 		RemoteDescription() *SessionDescription
 		CurrentRemoteDescription() *SessionDescription
 		PendingLocalDescription() *SessionDescription
+		SetLocalOfferOrAnswer() (SessionDescription, error)
 		AddICECandidate(ICECandidateInit) error
 		CreateDataChannel(label string) (*DataChannel, error)
 		OnNegotiationNeeded(func())
