@@ -234,17 +234,17 @@ type peerMedia struct {
 	// only by ops.
 	wantOffer bool
 
-	mu        sync.Mutex
-	closed    bool
-	sending   int                    // streams reserved or sending (MaxMediaStreams)
-	arrived   map[string]RemoteTrack // mid → track not yet claimed
-	order     []string               // arrival order of arrived, to drop the oldest
+	mu      sync.Mutex
+	closed  bool
+	sending int                    // streams reserved or sending (MaxMediaStreams)
+	arrived map[string]RemoteTrack // mid → track not yet claimed
+	order   []string               // arrival order of arrived, to drop the oldest
 	// known is every track the remote has sent, by mid (at most maxUnclaimedTracks): a transceiver the remote
 	// reuses for a new stream keeps its track, and pion reports a track only once, for its first packet.
 	known      map[string]RemoteTrack
 	knownOrder []string
-	senders   map[*MediaSender]struct{}
-	receivers map[*MediaReceiver]struct{}
+	senders    map[*MediaSender]struct{}
+	receivers  map[*MediaReceiver]struct{}
 }
 
 func newPeerMedia() *peerMedia {

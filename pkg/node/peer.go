@@ -34,7 +34,7 @@ type peer struct {
 	remoteSession    string
 	remoteNoRollback bool // the remote said it cannot roll back an offer (signal.NoRollback)
 	ignoreOffer      bool
-	pending       []rtc.ICECandidateInit // remote candidates that came before the remote description
+	pending          []rtc.ICECandidateInit // remote candidates that came before the remote description
 
 	state atomic.Value // rtc.PeerConnectionState
 
