@@ -80,7 +80,7 @@ npm/node_modules/.package-lock.json: npm/package-lock.json
 	@if command -v npm >/dev/null; then cd npm && npm ci --no-audit --no-fund; else echo "npm not found: TypeScript not installed (the type test will skip)"; fi
 
 ## firefox-rig: install the Firefox test rig's packages (puppeteer-core, from its lock file; it downloads no browser)
-FIREFOX_RIG := internal/browser/firefox
+FIREFOX_RIG := internal/testing/browser/firefox
 firefox-rig: $(FIREFOX_RIG)/node_modules/.package-lock.json
 
 $(FIREFOX_RIG)/node_modules/.package-lock.json: $(FIREFOX_RIG)/package-lock.json

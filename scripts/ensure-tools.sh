@@ -2,7 +2,7 @@
 # Makes sure the system tools the test suite needs are installed:
 #   chromium    (Debian package chromium, /usr/bin/chromium, or the binary named by SMOKE_CHROMIUM) — browser tests;
 #   firefox-esr (Debian package firefox-esr, /usr/bin/firefox-esr, or the binary named by SMOKE_FIREFOX) — the same
-#               tests in Firefox, driven by internal/browser/firefox (puppeteer-core, which needs node and npm);
+#               tests in Firefox, driven by internal/testing/browser/firefox (puppeteer-core, which needs node and npm);
 #   node, npm   (Debian packages nodejs, npm) — the Firefox rig, the npm package's builds and type tests;
 #   ip, unshare (iproute2, util-linux) — the loopback-only network namespace the suite runs in;
 #   turnserver  (coturn, optional) — the test of smoke-hub with an external TURN server, skipped without it.

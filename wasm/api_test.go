@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/internal/testing/hubtest"
 )
 
 // TestAPI runs the browser-side cases of testdata/api.js: the error paths (closed port, throwing handlers,

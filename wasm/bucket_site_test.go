@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // TestSiteBucketAcrossTabs checks the file part of the database page across two tabs on the hub: one tab adds a

@@ -15,7 +15,7 @@ import (
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // TestBucket runs the browser-side cases of testdata/bucket.js against the page's real IndexedDB: writes and reads

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
-	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/internal/testing/browser"
+	"github.com/smokenet/smoke/internal/testing/hubtest"
 )
 
 // The app the bundler tests build: two nodes on the page's hub echo a message over a socket, and the page shows the

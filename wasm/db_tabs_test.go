@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // TestDatabaseTabs checks the database across page loads and tabs of one profile, with the page's real IndexedDB:

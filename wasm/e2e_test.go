@@ -4,7 +4,7 @@ package main
 
 // The end-to-end tests of the JS face run natively: they build the npm package the way `make npm` does
 // (npm/build.sh), pack it with `npm pack`, unpack the tarball into node_modules of a folder served on 127.0.0.1,
-// and drive pages in headless Chromium (internal/browser) that import it as users do. So they always test the
+// and drive pages in headless Chromium (internal/testing/browser) that import it as users do. So they always test the
 // current code through the real published shape of the package.
 
 import (
@@ -26,7 +26,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // pkgName is the npm package's name (npm/package.json).

@@ -2,7 +2,7 @@
 
 package main
 
-// Helpers for end-to-end tests that run in either engine, through browser.Tab: Firefox (internal/browser drives it
+// Helpers for end-to-end tests that run in either engine, through browser.Tab: Firefox (internal/testing/browser drives it
 // over WebDriver BiDi) as well as Chromium. The Chromium-only tests keep their chromedp helpers in e2e_test.go and
 // site_test.go; these are the same steps on a Tab.
 
@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // firefoxRig is a Firefox and a server of the site for one test, as rig is for Chromium. Firefox starts after the

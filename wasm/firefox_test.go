@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // TestFirefoxExamples runs in Firefox the original README's examples that examples_test.go runs in Chromium, with

@@ -13,7 +13,7 @@ import (
 
 	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 
-	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/internal/testing/hubtest"
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/media"
 	"github.com/smokenet/smoke/pkg/node"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // TestSitePlaygroundTry checks the REST playground's buttons: "Try" sends its route's request (a second Try

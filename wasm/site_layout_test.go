@@ -12,7 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // overlapsJS finds, in the network view's picture, every pair of things that overlap on the screen: a node's

@@ -20,8 +20,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/smokenet/smoke/internal/browser"
-	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/internal/testing/browser"
+	"github.com/smokenet/smoke/internal/testing/hubtest"
 )
 
 // stageSite copies web/ and the built package into a new folder, as `make site` stages bin/site.

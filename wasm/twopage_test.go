@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // TestTwoPageChat runs the chat demo in two tabs, each in its own browser context, on one smoke-hub process that

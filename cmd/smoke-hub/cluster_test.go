@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/hubtest"
-	"github.com/smokenet/smoke/internal/natstest"
+	"github.com/smokenet/smoke/internal/testing/hubtest"
+	"github.com/smokenet/smoke/internal/testing/natstest"
 	"github.com/smokenet/smoke/pkg/hub"
 )
 

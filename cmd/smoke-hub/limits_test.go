@@ -17,7 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/internal/testing/hubtest"
 )
 
 func TestMetricsNeedToken(t *testing.T) {

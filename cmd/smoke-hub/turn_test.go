@@ -17,7 +17,7 @@ import (
 	"github.com/pion/logging"
 	pionturn "github.com/pion/turn/v5"
 
-	"github.com/smokenet/smoke/internal/webrtctest"
+	"github.com/smokenet/smoke/internal/testing/webrtctest"
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/hub/server/turn"
 	"github.com/smokenet/smoke/pkg/node"

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
-	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/internal/testing/browser"
+	"github.com/smokenet/smoke/internal/testing/hubtest"
 	"github.com/smokenet/smoke/pkg/hub"
 )
 

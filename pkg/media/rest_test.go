@@ -15,7 +15,7 @@ import (
 
 	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 
-	"github.com/smokenet/smoke/internal/webrtctest"
+	"github.com/smokenet/smoke/internal/testing/webrtctest"
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/media"
 	"github.com/smokenet/smoke/pkg/node"

@@ -4,6 +4,6 @@ package node_test
 
 import "github.com/smokenet/smoke/pkg/node"
 
-// testWebRTC: in the browser there is nothing to set; Chromium's flags (see internal/browser) keep WebRTC on
+// testWebRTC: in the browser there is nothing to set; Chromium's flags (see internal/testing/browser) keep WebRTC on
 // loopback.
 func testWebRTC() *node.WebRTCSettings { return nil }

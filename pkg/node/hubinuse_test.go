@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/internal/testing/hubtest"
 	"github.com/smokenet/smoke/pkg/hub"
 	"github.com/smokenet/smoke/pkg/node"
 )

@@ -5,7 +5,7 @@ package rest_test
 import (
 	"github.com/pion/webrtc/v4"
 
-	"github.com/smokenet/smoke/internal/webrtctest"
+	"github.com/smokenet/smoke/internal/testing/webrtctest"
 )
 
 // testWebRTC keeps pion on the loopback interface (webrtctest.Loopback), as pkg/node's tests do.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // The bucket part of the db-browser section, in its page (db/bucket.js): the npm package's Bucket writing a file

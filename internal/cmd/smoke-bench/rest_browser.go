@@ -15,7 +15,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // The rest-browser section: node.rest (the npm package, as users load it) between two nodes of one PageHub in

@@ -12,7 +12,7 @@ package main
 //   - Memory (sockets_memory.go): a reader that stops while its sender tries to push 1 GiB through: the heap peak,
 //     and how far the sender got ahead.
 //
-// Everything stays on loopback: pion is held to lo and IPv4 (socketsWebRTC), Chromium gets internal/browser's
+// Everything stays on loopback: pion is held to lo and IPv4 (socketsWebRTC), Chromium gets internal/testing/browser's
 // loopback flags, and the page's files come from a server on 127.0.0.1.
 
 import (
@@ -27,7 +27,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/smokenet/smoke/internal/webrtctest"
+	"github.com/smokenet/smoke/internal/testing/webrtctest"
 )
 
 // Targets, from issue 3.

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // The browser figures' workload, the same for the library and the baseline.

@@ -31,7 +31,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // wasmColdRuns is the number of measured runs of each page, after one warm-up run of each.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 // initLine is one line of GODEBUG=inittrace=1: "init internal/bytealg @0.008 ms, 0 ms clock, 0 bytes, 0 allocs".

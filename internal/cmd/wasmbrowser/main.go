@@ -21,7 +21,7 @@
 // stopped. Without it the limit is 10 minutes, or a minute more than a longer
 // -test.timeout=d in the arguments, so that the test binary's own timeout,
 // which names the tests that still run, fires first. See package
-// github.com/smokenet/smoke/internal/browser for the browser it starts.
+// github.com/smokenet/smoke/internal/testing/browser for the browser it starts.
 package main
 
 import (
@@ -33,7 +33,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/smokenet/smoke/internal/browser"
+	"github.com/smokenet/smoke/internal/testing/browser"
 )
 
 const defaultTimeout = 10 * time.Minute

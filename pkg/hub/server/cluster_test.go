@@ -11,7 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/smokenet/smoke/internal/natstest"
+	"github.com/smokenet/smoke/internal/testing/natstest"
 	"github.com/smokenet/smoke/pkg/hub/internal/wire"
 )
 

@@ -1,7 +1,7 @@
 //go:build js
 
 // Command sockets is the browser half of smoke-bench's sockets section: a GOOS=js GOARCH=wasm program that
-// smoke-bench builds and runs in one headless Chromium page (internal/browser). In that one page it measures two
+// smoke-bench builds and runs in one headless Chromium page (internal/testing/browser). In that one page it measures two
 // pkg/node nodes on a PageHub against a raw-JavaScript RTCDataChannel pair (raw.js):
 //
 //   - dial-to-open latency of a new peer: Dial to a fresh node (peer connection, signalling through the PageHub,

@@ -1,4 +1,4 @@
-// Drives one headless Firefox over WebDriver BiDi (puppeteer-core) for internal/browser's Firefox type
+// Drives one headless Firefox over WebDriver BiDi (puppeteer-core) for internal/testing/browser's Firefox type
 // (firefox.go), which starts this script with Node.js and speaks to it in JSON lines:
 //
 //   argv[2]     {"executable", "profile", "prefs": {...}} — the browser to launch, its profile directory (which the

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smokenet/smoke/internal/hubtest"
+	"github.com/smokenet/smoke/internal/testing/hubtest"
 )
 
 // TestGoProgram builds the README's Go program in a fresh module (this repository replacing the published one) and

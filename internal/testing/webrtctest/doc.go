@@ -3,7 +3,7 @@
 // them with
 //
 //	go build -o bin/wasmbrowser ./internal/cmd/wasmbrowser
-//	GOOS=js GOARCH=wasm go test -exec=$PWD/bin/wasmbrowser ./internal/webrtctest/
+//	GOOS=js GOARCH=wasm go test -exec=$PWD/bin/wasmbrowser ./internal/testing/webrtctest/
 //
 // inside a network namespace that has only lo (unshare -n), as CI does.
 // Natively it holds Loopback, the pion setting of the native tests and
