@@ -33,7 +33,7 @@ import (
 // Targets, from issue 3.
 const (
 	browserThroughputTarget = 0.95 // of raw JS, at least
-	browserLatencyTarget    = 1.5  // × raw JS, at most
+	browserLatencyTarget    = 1.2  // × raw JS, at most: new node → first socket open against a raw RTCPeerConnection pair
 	nativeThroughputTarget  = 0.9  // of raw pion, at least
 )
 
