@@ -145,8 +145,10 @@ window.ready = true
 	t.Logf("100 MiB: write %.0f ms (%.0f MiB/s), read %.0f ms (%.0f MiB/s); JS heap + array buffers: %s at the start, peak %s (+%s); wasm memory grew %s",
 		res.WriteMS, 100/res.WriteMS*1000, res.ReadMS, 100/res.ReadMS*1000, mib(base), mib(peak), mib(growth), mib(res.WasmGrowth))
 	// The file is 100 MiB; a write holds a few chunks of 1 MiB at a time, and a read one or two. Garbage the
-	// collector has not taken yet is not counted (the samples follow a forced collection): 24 MiB fails anything that holds a good part of the file.
-	const bound = 24 << 20
+	// collector has not taken yet is not counted (the samples follow a forced collection). Typically the peak is
+	// +10 MiB, but one run on a busy machine saw +33 MiB (the chunks cut ahead while earlier ones are stored, and
+	// IndexedDB's own copies): 40 MiB still fails anything that holds a good part of the file.
+	const bound = 40 << 20
 	if growth > bound {
 		t.Errorf("JS heap and array buffers grew by %s during a 100 MiB round trip; the bound is %s", mib(growth), mib(bound))
 	}

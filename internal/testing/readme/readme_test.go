@@ -21,7 +21,7 @@ func TestGoProgram(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a program")
 	}
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestGoProgram(t *testing.T) {
 	url := hubtest.Start(t)
 	program = strings.Replace(program, readmeURL, url, 1)
 
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
 	}
