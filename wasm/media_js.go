@@ -139,22 +139,11 @@ func (r *registry) restMedia(a args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	op := resOp{head: true, media: true, status: a.int(1), data: []byte(a.str(3))}
-	if op.status < 200 || op.status > 999 {
-		return nil, rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
-	}
-	if op.header, err = unpackStrings(a.val(2), "headers"); err != nil {
+	op := resOp{media: true, data: []byte(a.str(3))}
+	if err := op.setHead(a); err != nil {
 		return nil, err
 	}
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	if ex.finished {
-		return nil, coded("", errClientGone)
-	}
-	ex.ops = append(ex.ops, op)
-	ex.queued += len(op.data)
-	notify(ex.wake)
-	return ex.room(), nil
+	return ex.queue(op)
 }
 
 // netStats(node, address) → Promise<RTCStatsReport>: the statistics of the peer connection to address.

@@ -503,12 +503,7 @@ func (r *registry) restRespond(a args) (any, error) {
 	}
 	var op resOp
 	if a.has(1) {
-		op.status = a.int(1)
-		if op.status < 200 || op.status > 999 {
-			return nil, rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
-		}
-		op.head = true
-		if op.header, err = unpackStrings(a.val(2), "headers"); err != nil {
+		if err := op.setHead(a); err != nil {
 			return nil, err
 		}
 	}
@@ -523,15 +518,7 @@ func (r *registry) restRespond(a args) (any, error) {
 		}
 	}
 	op.end = a.bool(4)
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	if ex.finished {
-		return nil, coded("", errClientGone)
-	}
-	ex.ops = append(ex.ops, op)
-	ex.queued += len(op.data)
-	notify(ex.wake)
-	return ex.room(), nil
+	return ex.queue(op)
 }
 
 // restRecords(exchange, status?, headers?, records?, end?) → boolean: restRespond for a record stream (res.query):
@@ -545,18 +532,31 @@ func (r *registry) restRecords(a args) (any, error) {
 	}
 	op := resOp{records: true, end: a.bool(4)}
 	if a.has(1) {
-		op.status = a.int(1)
-		if op.status < 200 || op.status > 999 {
-			return nil, rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
-		}
-		op.head = true
-		if op.header, err = unpackStrings(a.val(2), "headers"); err != nil {
+		if err := op.setHead(a); err != nil {
 			return nil, err
 		}
 	}
 	if a.has(3) {
 		op.data = []byte(a.str(3))
 	}
+	return ex.queue(op)
+}
+
+// setHead makes op carry the head: status and headers, arguments 1 and 2 of a response call.
+func (op *resOp) setHead(a args) error {
+	op.status = a.int(1)
+	if op.status < 200 || op.status > 999 {
+		return rangeError("ERR_INVALID_STATUS", "status must be 200-999, got %d", op.status)
+	}
+	op.head = true
+	var err error
+	op.header, err = unpackStrings(a.val(2), "headers")
+	return err
+}
+
+// queue hands op to the exchange's writer and says whether JavaScript may queue more (room); a record batch counts
+// until the writer takes it.
+func (ex *exchange) queue(op resOp) (any, error) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if ex.finished {
@@ -564,7 +564,7 @@ func (r *registry) restRecords(a args) (any, error) {
 	}
 	ex.ops = append(ex.ops, op)
 	ex.queued += len(op.data)
-	if len(op.data) > 0 {
+	if op.records && len(op.data) > 0 {
 		ex.recOps++
 	}
 	notify(ex.wake)
