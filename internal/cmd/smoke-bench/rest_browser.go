@@ -25,9 +25,9 @@ const (
 	restWarm          = 50       // and before them, not measured
 	restSize          = 16 << 20 // bytes of the throughput response
 	restReps          = 5        // throughput runs of each kind; the median counts
-	restLatencyTarget = 2.0 // × a raw datachannel ping-pong, at most (small REST GET p50)
-	rttTarget         = 1.5 // × the same, at most (a socket message round trip p50)
-	restThroughput    = 0.9 // of raw JS, at least
+	restLatencyTarget = 2.0      // × a raw datachannel ping-pong, at most (small REST GET p50)
+	rttTarget         = 1.5      // × the same, at most (a socket message round trip p50)
+	restThroughput    = 0.9      // of raw JS, at least
 )
 
 type restBrowserResult struct {
