@@ -198,3 +198,57 @@ func TestMediaStreamLimit(t *testing.T) {
 		t.Fatalf("after one ended: %v", err)
 	}
 }
+
+// TestMediaBothWaysAtOnce starts a stream each way at the same moment between two nodes that are already connected,
+// ten times over, on reused transceivers: every stream gets through, on the one peer connection, and the socket
+// that shares it keeps working. Between two native nodes neither side can roll back an offer, so an offer
+// collision used to fail the connection; they now take turns (signal.Turn).
+func TestMediaBothWaysAtOnce(t *testing.T) {
+	ns := newNodes(t, 2)
+	a, b := ns[0], ns[1]
+	bAddr, aAddr := address(t, b), address(t, a)
+	ctx := testCtx(t, 60*time.Second)
+	echo(t, b, 7)
+	sock, err := a.Dial(ctx, bAddr, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close(node.StatusNormalClosure, "")
+	for round := range 10 {
+		var fromA, fromB *node.MediaSender
+		errs := make(chan error, 2)
+		go func() {
+			var err error
+			fromA, err = a.SendMedia(ctx, bAddr, []node.LocalTrack{testTrack(t, "video")})
+			errs <- err
+		}()
+		go func() {
+			var err error
+			fromB, err = b.SendMedia(ctx, aAddr, []node.LocalTrack{testTrack(t, "video")})
+			errs <- err
+		}()
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if _, err := b.ReceiveMedia(ctx, aAddr, fromA.Mids()); err != nil {
+			t.Fatalf("round %d: b receiving a's stream: %v", round, err)
+		}
+		if _, err := a.ReceiveMedia(ctx, bAddr, fromB.Mids()); err != nil {
+			t.Fatalf("round %d: a receiving b's stream: %v", round, err)
+		}
+		fromA.Close()
+		fromB.Close()
+	}
+	msg := []byte("still there")
+	if err := sock.Write(ctx, node.MessageText, msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := sock.Read(ctx); err != nil || string(got) != string(msg) {
+		t.Fatalf("the socket after the streams: %q, %v", got, err)
+	}
+	if got := a.Stats().PeerConnectionsCreated; got != 1 {
+		t.Fatalf("a made %d peer connections, want 1", got)
+	}
+}

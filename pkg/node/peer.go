@@ -35,6 +35,7 @@ type peer struct {
 	remoteNoRollback bool // the remote said it cannot roll back an offer (signal.NoRollback)
 	ignoreOffer      bool
 	pending          []rtc.ICECandidateInit // remote candidates that came before the remote description
+	turn             offerTurns             // who offers next, when neither side can roll back (signal.Turn)
 
 	state atomic.Value // rtc.PeerConnectionState
 
@@ -157,6 +158,19 @@ func (p *peer) negotiate() {
 		// Media, which does need renegotiation, sets wantOffer (media.go).
 		return
 	}
+	if p.takesTurns() {
+		switch {
+		case p.turn.lent:
+			return // the remote offers next; once that is answered, handleDescription calls negotiate again
+		case !p.turn.held:
+			if !p.turn.asked {
+				p.turn.asked = true
+				p.send(signal{Turn: turnAsk})
+			}
+			return // wantOffer stays set: the grant calls negotiate again
+		}
+		p.turn.held = false
+	}
 	p.media.wantOffer = false
 	offer, err := p.pc.SetLocalOfferOrAnswer() // one step in the browser (rtc): the offer goes out sooner
 	if err != nil {
@@ -184,6 +198,8 @@ func (p *peer) handle(s signal) {
 	switch {
 	case s.Bye:
 		go p.close(fmt.Errorf("%w: %s closed the connection", ErrPeerGone, p.remote), false)
+	case s.Turn != "":
+		p.handleTurn(s.Turn)
 	case s.Description != nil:
 		p.handleDescription(*s.Description)
 	case s.Candidate != nil:
@@ -249,9 +265,65 @@ func (p *peer) handleDescription(d rtc.SessionDescription) {
 		p.send(signal{Description: &answer})
 		p.described(&answer, true)
 	}
+	if p.pc.SignalingState() != rtc.SignalingStateStable {
+		return
+	}
+	if d.Type == rtc.SDPTypeOffer {
+		p.turn.lent = false // the turn lent has been used
+	}
+	if p.pc.KeepSending() {
+		p.media.wantOffer = true // a track waits to be sent on an m-line the remote's offer had left inactive
+	}
+	if p.turn.deferred && !p.turn.lent && !p.turn.held {
+		// The remote asked for a turn while we were busy: it goes before our own next offer, so that neither
+		// side can keep the other waiting.
+		p.turn.deferred = false
+		p.turn.lent = true
+		p.send(signal{Turn: turnGrant})
+		return
+	}
 	// Back to stable with an offer still wanted (media changed while an exchange was under way, or our offer was
 	// rolled back): make it now. Chromium does not always fire negotiationneeded again in these cases.
-	if p.media.wantOffer && p.pc.SignalingState() == rtc.SignalingStateStable {
+	if p.media.wantOffer {
+		p.negotiate()
+	}
+}
+
+// offerTurns is the state of the turn-taking (signal.Turn) between two nodes that cannot roll back an offer. Ops
+// only.
+type offerTurns struct {
+	asked    bool // we asked for a turn and wait for the grant
+	held     bool // we were granted a turn: our next offer is safe
+	lent     bool // we granted the remote a turn: we make no offer until its offer is answered
+	deferred bool // the remote asked while we could not grant: grant once back to stable
+}
+
+// takesTurns says whether renegotiation offers on this connection go by turns: when neither side can roll back an
+// offer and the connection has been negotiated once (a collision on the first offer is settled by replacing the
+// polite side's connection; see handleDescription).
+func (p *peer) takesTurns() bool {
+	return !rtc.CanRollback && p.remoteNoRollback && p.pc.CurrentRemoteDescription() != nil
+}
+
+// handleTurn applies a turn message (signal.Turn).
+func (p *peer) handleTurn(t string) {
+	switch t {
+	case turnAsk:
+		busy := p.pc.SignalingState() != rtc.SignalingStateStable || p.turn.lent || p.turn.held
+		if busy || (p.turn.asked && !p.yields()) {
+			// Both asked at once: the side that yields grants (below, on its side); this one goes first.
+			p.turn.deferred = true
+			return
+		}
+		p.turn.lent = true
+		p.send(signal{Turn: turnGrant})
+	case turnGrant:
+		if !p.turn.asked {
+			return // not ours to use: a stale grant
+		}
+		p.turn.asked = false
+		p.turn.held = true
+		p.media.wantOffer = true // the remote waits for our offer: make one even if nothing changed since
 		p.negotiate()
 	}
 }

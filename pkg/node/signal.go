@@ -27,7 +27,18 @@ type signal struct {
 	// NoRollback says the sender cannot roll back an offer (a pion node): in an offer collision the other side
 	// yields, whatever the addresses (peer.yields).
 	NoRollback bool `json:"noRollback,omitempty"`
+	// Turn asks for ("ask") or grants ("grant") the next renegotiation offer. Between two nodes that both cannot
+	// roll back (two pion nodes), an offer collision on a negotiated connection has no way out, so they take
+	// turns instead: a node that wants to renegotiate asks, and offers only once granted; a node that granted
+	// makes no offer until the remote's offer has come and been answered (peer.negotiate, peer.handleTurn).
+	Turn string `json:"turn,omitempty"`
 }
+
+// The values of signal.Turn.
+const (
+	turnAsk   = "ask"
+	turnGrant = "grant"
+)
 
 func newSessionID() string {
 	var b [8]byte

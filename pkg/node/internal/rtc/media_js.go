@@ -122,3 +122,6 @@ type StatsReport = js.Value
 func (p *PeerConnection) GetStats() (StatsReport, error) {
 	return p.await("getStats")
 }
+
+// KeepSending is pion's (see the native version): a browser keeps a transceiver's wanted direction, so nothing to do.
+func (p *PeerConnection) KeepSending() bool { return false }

@@ -86,3 +86,24 @@ type StatsReport = webrtc.StatsReport
 
 // GetStats returns the connection's statistics.
 func (p *PeerConnection) GetStats() (StatsReport, error) { return p.pc.GetStats(), nil }
+
+// KeepSending restores the direction of each transceiver that has a track to send, where applying a remote
+// description lowered it, and says whether it changed any (then a new offer is needed). pion keeps one direction
+// per transceiver and lowers it to what a remote offer allows: a track added on a reused transceiver while the
+// remote's offer marked that m-line inactive was left inactive for good. Browsers keep the wanted direction apart
+// from the negotiated one, so there this never happens.
+func (p *PeerConnection) KeepSending() bool {
+	changed := false
+	for _, t := range p.pc.GetTransceivers() {
+		s := t.Sender()
+		if s == nil || s.Track() == nil {
+			continue
+		}
+		if d := t.Direction(); d == webrtc.RTPTransceiverDirectionInactive || d == webrtc.RTPTransceiverDirectionRecvonly {
+			if err := t.SetSender(s, s.Track()); err == nil {
+				changed = true
+			}
+		}
+	}
+	return changed
+}
