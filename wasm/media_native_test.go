@@ -37,7 +37,10 @@ func TestMediaNativeInterop(t *testing.T) {
 <script type="module">
 import { Node, NetworkHub } from '`+pkgName+`'
 const node = new Node({ hub: new NetworkHub(`+strconv.Quote(url)+`) })
-node.rest.createServer().get('/pattern', (req, res) => res.mediastream(node.media.createTestPattern({ width: 320, height: 240, audio: false }))).listen(80)
+node.rest.createServer()
+  .get('/pattern', (req, res) => res.mediastream(node.media.createTestPattern({ width: 320, height: 240, audio: false })))
+  .get('/pattern-av', (req, res) => res.mediastream(node.media.createTestPattern({ width: 320, height: 240 })))
+  .listen(80)
 await node.hub.register('browser-media')
 window.node = node
 window.ready = true
@@ -95,6 +98,24 @@ window.ready = true
 		}
 		media.ServeTracks(w, r, n, track)
 	})
+	var webm []byte
+	mux.HandleFunc("GET /recording.webm", func(w http.ResponseWriter, r *http.Request) {
+		frs, err := media.WebM(bytes.NewReader(webm))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		var tracks []*media.Track
+		for i, fr := range frs {
+			track, err := media.NewTrack(fr, strconv.Itoa(i))
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			tracks = append(tracks, track)
+		}
+		media.ServeTracks(w, r, n, tracks...)
+	})
 	l, err := n.Listen(80)
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +151,52 @@ window.ready = true
 	}
 	if !v.Ended {
 		t.Error("the page's track did not end when the native recording did")
+	}
+
+	// The same with video and audio in one WebM file: the native node records the page's pattern with its tone,
+	// then serves the file; the page decodes its video at the size the recording read from Chromium's keyframe,
+	// and gets its audio track too.
+	req, _ = http.NewRequestWithContext(ctx, "GET", "rest://browser-media/pattern-av", nil)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = media.Receive(ctx, n, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wb bytes.Buffer
+	rctx, rcancel = context.WithTimeout(ctx, 3*time.Second)
+	wframes, err := s.RecordWebM(rctx, &wb)
+	rcancel()
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	webm = wb.Bytes()
+	t.Logf("recorded %d frames of video and audio as WebM (%d bytes) in 3 s", wframes, len(webm))
+	if wframes < 45+100 {
+		t.Fatalf("%d frames recorded in 3 s of a 30 fps pattern with 50 audio packets a second", wframes)
+	}
+	type playedAV struct {
+		Decoded, Width, Audio int
+	}
+	av := evaluate[playedAV](t, p, 2*time.Minute, `(async () => {
+  const stream = await (await window.node.rest.fetch('rest://native-media/recording.webm')).mediastream()
+  const v = document.createElement('video')
+  v.muted = true
+  v.srcObject = stream
+  document.body.append(v)
+  await v.play()
+  const start = Date.now()
+  while (Date.now() - start < 20000 && v.getVideoPlaybackQuality().totalVideoFrames < 30) await new Promise(r => setTimeout(r, 50))
+  const out = { decoded: v.getVideoPlaybackQuality().totalVideoFrames, width: v.videoWidth, audio: stream.getAudioTracks().length }
+  for (const t of stream.getTracks()) t.stop()
+  return out
+})()`)
+	t.Logf("from the WebM, the page decoded %d frames, %d px wide, with %d audio track", av.Decoded, av.Width, av.Audio)
+	if av.Decoded < 30 || av.Width != 320 || av.Audio != 1 {
+		t.Errorf("from the WebM, the page decoded %d frames at width %d with %d audio tracks; want ≥ 30 at 320 with 1", av.Decoded, av.Width, av.Audio)
 	}
 
 	// Both at once, five times: the page fetches the native node's recording while the native node fetches the

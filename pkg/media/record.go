@@ -4,6 +4,7 @@ package media
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -21,6 +22,11 @@ import (
 // Ogg. It returns the RTP packets it wrote. A stream's tracks stop flowing when it ends, without an error from the
 // track: end ctx then (Stream.Record does).
 func Record(ctx context.Context, t node.RemoteTrack, w io.Writer) (packets int, err error) {
+	// The codec is known from the track's first packet (a track handed over before it has received has none yet).
+	first, err := readRTP(ctx, t)
+	if first == nil || err != nil {
+		return 0, err
+	}
 	codec := t.Codec()
 	var write func(*rtp.Packet) error
 	var closeW func() error
@@ -45,6 +51,29 @@ func Record(ctx context.Context, t node.RemoteTrack, w io.Writer) (packets int, 
 			err = fmt.Errorf("media: finishing the file: %w", cerr)
 		}
 	}()
+	for p := first; p != nil; {
+		if err := write(p); err != nil {
+			return packets, fmt.Errorf("media: writing: %w", err)
+		}
+		packets++
+		if p, err = readRTP(ctx, t); err != nil {
+			return packets, err
+		}
+	}
+	return packets, nil
+}
+
+// readRTP returns t's next packet; nil when ctx ends or the track does.
+func readRTP(ctx context.Context, t node.RemoteTrack) (*rtp.Packet, error) {
+	// A track pion made for a reused transceiver has no codec, and no stream open, until its first packet:
+	// SetReadDeadline would panic on it then (node.MediaReceiver can hand such a track over).
+	for t.Codec().MimeType == "" {
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	// ReadRTP blocks while nothing comes; a short deadline lets ctx be checked.
 	for ctx.Err() == nil {
 		_ = t.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
@@ -53,17 +82,14 @@ func Record(ctx context.Context, t node.RemoteTrack, w io.Writer) (packets int, 
 			if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
 				continue
 			}
-			if err == io.EOF {
-				return packets, nil
+			if errors.Is(err, io.EOF) {
+				return nil, nil
 			}
-			return packets, fmt.Errorf("media: reading the track: %w", err)
+			return nil, fmt.Errorf("media: reading the track: %w", err)
 		}
-		if err := write(p); err != nil {
-			return packets, fmt.Errorf("media: writing: %w", err)
-		}
-		packets++
+		return p, nil
 	}
-	return packets, nil
+	return nil, nil
 }
 
 // nopCloser keeps pion's writers from closing the caller's writer (they close what they were given).

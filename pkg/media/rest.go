@@ -207,3 +207,19 @@ func (s *Stream) Record(ctx context.Context, i int, w io.Writer) (packets int, e
 	}()
 	return Record(ctx, s.recv.Tracks()[i], w)
 }
+
+// RecordWebM writes all the stream's tracks to w as one WebM file (RecordWebM's formats) until the stream ends or
+// ctx does, asking the server for a keyframe to start at.
+func (s *Stream) RecordWebM(ctx context.Context, w io.Writer) (frames int, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	// The server's encoder may be one a reused transceiver kept: ask it for the keyframe the file starts at.
+	return recordWebM(ctx, w, func(t node.RemoteTrack) { _ = s.recv.RequestKeyframe(t) }, s.recv.Tracks())
+}

@@ -148,8 +148,11 @@ func (t *Track) Local() node.LocalTrack { return t.local }
 func (t *Track) Kind() string { return t.local.Kind().String() }
 
 // Play sends the frames, each when its time comes (pacing by the frames' durations, not by how fast the reader
-// reads), until the last one (nil) or ctx ends (ctx's error).
+// reads), until the last one (nil) or ctx ends (ctx's error). It closes the FrameReader if it is an io.Closer.
 func (t *Track) Play(ctx context.Context) error {
+	if c, ok := t.fr.(io.Closer); ok {
+		defer c.Close() // a WebM track, say: the stream's other tracks go on without this one
+	}
 	start := time.Now()
 	var at time.Duration // media time of the next frame
 	timer := time.NewTimer(0)

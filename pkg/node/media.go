@@ -43,10 +43,21 @@ var ErrTooManyStreams = errors.New("node: too many media streams to one node")
 // MediaSender is tracks this node sends to one remote node.
 type MediaSender struct {
 	p    *peer
-	trs  []*rtc.Transceiver
 	mids []string
 	done chan struct{}
 	once sync.Once
+
+	// trs are added by an op, read by SendMedia's wait; addErr is what stopped adding them.
+	mu     sync.Mutex
+	trs    []*rtc.Transceiver
+	addErr error
+}
+
+// added returns the transceivers added so far, and the error that stopped adding them.
+func (s *MediaSender) added() ([]*rtc.Transceiver, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.trs, s.addErr
 }
 
 // SendMedia starts sending tracks to the node at address, on the peer connection to it (made if need be), and
@@ -74,15 +85,35 @@ func (n *Node) sendMedia(ctx context.Context, address string, tracks []LocalTrac
 	if !p.media.reserve() {
 		return nil, fmt.Errorf("%w: %d to %s", ErrTooManyStreams, MaxMediaStreams, p.remote)
 	}
-	var addErr error
-	ok := p.ops.push(func() {
+	add := func() {
+		select {
+		case <-s.done:
+			return // SendMedia gave up while the tracks waited for our turn: nothing to release
+		default:
+		}
 		for _, t := range tracks {
 			tr, err := p.pc.AddTrack(t)
+			s.mu.Lock()
 			if err != nil {
-				addErr = err
+				s.addErr = err
+			} else {
+				s.trs = append(s.trs, tr)
+			}
+			s.mu.Unlock()
+			if err != nil {
 				break
 			}
-			s.trs = append(s.trs, tr)
+		}
+		p.notify()
+	}
+	ok := p.ops.push(func() {
+		if p.takesTurns() {
+			// The tracks go on transceivers when our turn to offer comes, not before: pion may put a track on a
+			// transceiver it reuses, and a remote offer applied in between (the remote's turn) could mark that
+			// m-line inactive, which pion then keeps as the transceiver's direction for good.
+			p.media.adds = append(p.media.adds, add)
+		} else {
+			add()
 		}
 		p.media.wantOffer = true
 		p.negotiate()
@@ -91,10 +122,11 @@ func (n *Node) sendMedia(ctx context.Context, address string, tracks []LocalTrac
 		return nil, p.errOr(ErrPeerGone)
 	}
 	err = p.waitFor(ctx, func() bool {
+		trs, addErr := s.added()
 		if addErr != nil {
 			return true
 		}
-		if len(s.trs) != len(tracks) || p.pc.SignalingState() != rtc.SignalingStateStable {
+		if len(trs) != len(tracks) || p.pc.SignalingState() != rtc.SignalingStateStable {
 			return false
 		}
 		// Done when a negotiation has agreed that these transceivers send: our description says we send on each
@@ -104,7 +136,7 @@ func (n *Node) sendMedia(ctx context.Context, address string, tracks []LocalTrac
 			return false
 		}
 		ll, rl := mediaLines(local.SDP), mediaLines(remote.SDP)
-		for _, tr := range s.trs {
+		for _, tr := range trs {
 			mid := tr.Mid()
 			if mid == "" || !ll[mid].sends(true) || !rl[mid].sends(false) {
 				return false
@@ -112,6 +144,7 @@ func (n *Node) sendMedia(ctx context.Context, address string, tracks []LocalTrac
 		}
 		return true
 	})
+	trs, addErr := s.added()
 	if err == nil {
 		err = addErr
 	}
@@ -120,7 +153,7 @@ func (n *Node) sendMedia(ctx context.Context, address string, tracks []LocalTrac
 		s.stop()
 		return nil, err
 	}
-	for _, tr := range s.trs {
+	for _, tr := range trs {
 		s.mids = append(s.mids, tr.Mid())
 	}
 	p.media.addSender(s)
@@ -145,7 +178,8 @@ func (s *MediaSender) stop() {
 		close(s.done)
 		s.p.media.removeSender(s)
 		s.p.ops.push(func() {
-			for _, tr := range s.trs {
+			trs, _ := s.added()
+			for _, tr := range trs {
 				_ = s.p.pc.Release(tr)
 			}
 			s.p.media.wantOffer = true
@@ -190,6 +224,11 @@ func (r *MediaReceiver) Tracks() []RemoteTrack { return r.tracks }
 // Done is closed when the stream ends: the sender stopped it, Close, or the peer connection closed.
 func (r *MediaReceiver) Done() <-chan struct{} { return r.done }
 
+// RequestKeyframe asks the sender for a keyframe on t, one of Tracks (an RTCP picture loss indication): a
+// recorder that starts in the middle of a stream needs one, and an encoder whose transceiver is reused sends the
+// next one only when asked. In the browser it does nothing: the browser's receiver asks by itself.
+func (r *MediaReceiver) RequestKeyframe(t RemoteTrack) error { return r.p.pc.RequestKeyframe(t) }
+
 // Close stops receiving here: Tracks are no longer this receiver's, and Done closes. The sender is not told (a
 // receiver's transceiver cannot stop the remote's without costing an m-line for good): tell it through the exchange
 // that carried the mids, as pkg/rest does when a media response's client goes away.
@@ -230,9 +269,10 @@ func (n *Node) mediaPeer(ctx context.Context, address string, create bool) (*pee
 
 // peerMedia is one peer connection's media: what it sends and receives, and what arrived unclaimed.
 type peerMedia struct {
-	// wantOffer makes negotiate offer even though the connection is already negotiated (media changed); touched
-	// only by ops.
+	// wantOffer makes negotiate offer even though the connection is already negotiated (media changed); adds are
+	// tracks to add right before our next offer (SendMedia, when the peers take turns). Both touched only by ops.
 	wantOffer bool
+	adds      []func()
 
 	mu      sync.Mutex
 	closed  bool
@@ -304,6 +344,15 @@ func (m *peerMedia) claim(r *MediaReceiver) bool {
 	return true
 }
 
+// runAdds adds the tracks waiting for our offer (adds); ops only.
+func (m *peerMedia) runAdds() {
+	adds := m.adds
+	m.adds = nil
+	for _, add := range adds {
+		add()
+	}
+}
+
 // reserve takes a place for one more stream to send, if there is one.
 func (m *peerMedia) reserve() bool {
 	m.mu.Lock()
@@ -350,8 +399,9 @@ func (m *peerMedia) removeReceiver(r *MediaReceiver) {
 }
 
 // described reads a session description just applied (local says whose): a stream whose m-lines no longer flow
-// has ended, and a track that arrived for such an m-line is stale.
-func (m *peerMedia) described(sdp string, local bool) {
+// has ended, and a track that arrived for such an m-line is stale. receiving gives the track the transceiver of a
+// mid receives on now, from the one it last reported (rtc.PeerConnection.Receiving).
+func (m *peerMedia) described(sdp string, local bool, receiving func(mid string, t RemoteTrack) (RemoteTrack, bool)) {
 	lines := mediaLines(sdp)
 	m.mu.Lock()
 	var ended []func()
@@ -378,18 +428,36 @@ func (m *peerMedia) described(sdp string, local bool) {
 		}
 	}
 	// A reused transceiver flowing again carries a new stream on the track it had: it is there to be claimed
-	// (the browser fires track again, pion does not).
+	// (the browser fires track again, pion does not). pion may have replaced the track, though: claiming the old
+	// one would give a stream that ends at once. (receiving asks the peer connection, so it is called without
+	// m.mu held.)
 	claimed := make(map[string]bool)
 	for r := range m.receivers {
 		for _, mid := range r.mids {
 			claimed[mid] = true
 		}
 	}
+	again := make(map[string]RemoteTrack)
 	for mid, t := range m.known {
 		if l, ok := lines[mid]; ok && l.sends(!local) && !claimed[mid] {
 			if _, there := m.arrived[mid]; !there {
-				m.arrive(t, mid)
+				again[mid] = t
 			}
+		}
+	}
+	m.mu.Unlock()
+	for mid, t := range again {
+		if now, ok := receiving(mid, t); ok {
+			again[mid] = now
+		} else {
+			delete(again, mid)
+		}
+	}
+	m.mu.Lock()
+	for mid, t := range again {
+		if _, there := m.arrived[mid]; !there && !m.closed {
+			m.known[mid] = t
+			m.arrive(t, mid)
 		}
 	}
 	m.mu.Unlock()

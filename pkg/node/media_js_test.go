@@ -3,8 +3,10 @@
 package node_test
 
 import (
+	"fmt"
 	"syscall/js"
 	"testing"
+	"time"
 
 	"github.com/smokenet/smoke/pkg/node"
 )
@@ -45,3 +47,13 @@ func testTrack(t testing.TB, kind string) node.LocalTrack {
 
 // trackKind is a received track's kind.
 func trackKind(rt node.RemoteTrack) string { return rt.Get("kind").String() }
+
+// flowing waits up to 5 s for media to come on a received track: a browser's track is unmuted by its first packets.
+func flowing(rt node.RemoteTrack) error {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if rt.Get("readyState").String() == "live" && !rt.Get("muted").Bool() {
+			return nil
+		}
+	}
+	return fmt.Errorf("no media on the received %s track in 5 s (readyState %s, muted %v)", trackKind(rt), rt.Get("readyState"), rt.Get("muted"))
+}

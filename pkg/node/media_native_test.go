@@ -4,6 +4,7 @@ package node_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,3 +45,21 @@ func testTrack(t testing.TB, kind string) node.LocalTrack {
 
 // trackKind is a received track's kind.
 func trackKind(rt node.RemoteTrack) string { return rt.Kind().String() }
+
+// flowing waits up to 5 s for an RTP packet on a received track.
+func flowing(rt node.RemoteTrack) error {
+	// A track pion has not started has no codec, and SetReadDeadline panics on it (see rtc's Receiving).
+	deadline := time.Now().Add(5 * time.Second)
+	for rt.Codec().MimeType == "" {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no media on the received %s track in 5 s", trackKind(rt))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = rt.SetReadDeadline(deadline)
+	defer rt.SetReadDeadline(time.Time{})
+	if _, _, err := rt.ReadRTP(); err != nil {
+		return fmt.Errorf("no media on the received %s track: %w", trackKind(rt), err)
+	}
+	return nil
+}

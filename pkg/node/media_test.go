@@ -232,11 +232,18 @@ func TestMediaBothWaysAtOnce(t *testing.T) {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
-		if _, err := b.ReceiveMedia(ctx, aAddr, fromA.Mids()); err != nil {
+		atB, err := b.ReceiveMedia(ctx, aAddr, fromA.Mids())
+		if err != nil {
 			t.Fatalf("round %d: b receiving a's stream: %v", round, err)
 		}
-		if _, err := a.ReceiveMedia(ctx, bAddr, fromB.Mids()); err != nil {
+		atA, err := a.ReceiveMedia(ctx, bAddr, fromB.Mids())
+		if err != nil {
 			t.Fatalf("round %d: a receiving b's stream: %v", round, err)
+		}
+		for _, r := range []*node.MediaReceiver{atB, atA} {
+			if err := flowing(r.Tracks()[0]); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
 		}
 		fromA.Close()
 		fromB.Close()

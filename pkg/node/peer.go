@@ -171,6 +171,7 @@ func (p *peer) negotiate() {
 		}
 		p.turn.held = false
 	}
+	p.media.runAdds()
 	p.media.wantOffer = false
 	offer, err := p.pc.SetLocalOfferOrAnswer() // one step in the browser (rtc): the offer goes out sooner
 	if err != nil {
@@ -271,9 +272,6 @@ func (p *peer) handleDescription(d rtc.SessionDescription) {
 	if d.Type == rtc.SDPTypeOffer {
 		p.turn.lent = false // the turn lent has been used
 	}
-	if p.pc.KeepSending() {
-		p.media.wantOffer = true // a track waits to be sent on an m-line the remote's offer had left inactive
-	}
 	if p.turn.deferred && !p.turn.lent && !p.turn.held {
 		// The remote asked for a turn while we were busy: it goes before our own next offer, so that neither
 		// side can keep the other waiting.
@@ -331,7 +329,7 @@ func (p *peer) handleTurn(t string) {
 // described tells the media streams of a session description just applied, and wakes waitFor.
 func (p *peer) described(d *rtc.SessionDescription, local bool) {
 	if d != nil {
-		p.media.described(d.SDP, local)
+		p.media.described(d.SDP, local, p.pc.Receiving)
 	}
 	p.notify()
 }

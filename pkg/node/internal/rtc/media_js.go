@@ -102,6 +102,10 @@ func (t *Transceiver) Mid() string {
 func TrackKind(t js.Value) string { return prop(t, "kind").String() }
 
 // TransceiverByMid returns the transceiver with mid, or nil.
+// Receiving is pion's (see the native version): a browser keeps one track per transceiver's receiver for the
+// transceiver's life, so a track it reported stays the one the transceiver receives on.
+func (p *PeerConnection) Receiving(mid string, t RemoteTrack) (RemoteTrack, bool) { return t, true }
+
 func (p *PeerConnection) TransceiverByMid(mid string) *Transceiver {
 	v, err := jsx.Call(p.v, "getTransceivers")
 	if err != nil {
@@ -123,5 +127,5 @@ func (p *PeerConnection) GetStats() (StatsReport, error) {
 	return p.await("getStats")
 }
 
-// KeepSending is pion's (see the native version): a browser keeps a transceiver's wanted direction, so nothing to do.
-func (p *PeerConnection) KeepSending() bool { return false }
+// RequestKeyframe is pion's (see the native version): a browser's receiver asks for keyframes itself.
+func (p *PeerConnection) RequestKeyframe(t RemoteTrack) error { return nil }

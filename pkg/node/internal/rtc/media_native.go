@@ -5,6 +5,7 @@ package rtc
 import (
 	"fmt"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -56,6 +57,12 @@ func (p *PeerConnection) Release(tr *Transceiver) error {
 // OnTrack calls f with each track the remote starts sending and the mid of its transceiver.
 func (p *PeerConnection) OnTrack(f func(t RemoteTrack, mid string)) {
 	p.pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		p.mu.Lock()
+		if p.receivers == nil {
+			p.receivers = make(map[*webrtc.TrackRemote]*webrtc.RTPReceiver)
+		}
+		p.receivers[t] = r
+		p.mu.Unlock()
 		if tr := r.RTPTransceiver(); tr != nil {
 			f(t, tr.Mid())
 		}
@@ -81,29 +88,42 @@ func (p *PeerConnection) TransceiverByMid(mid string) *Transceiver {
 	return nil
 }
 
+// Receiving returns the track the transceiver of mid receives on, given t, the last one OnTrack reported for it.
+// pion gives a transceiver a new receiver, with a new track, when a renegotiation changes what the remote sends on
+// it (as a stream on a reused transceiver can): t then reads io.EOF, and OnTrack reports the new track only with
+// its first packet, which may be later than a caller waiting for the mid. Until that packet the new track has no
+// codec, and pion's SetReadDeadline on it panics (its stream is not open): wait for Codec first, as pkg/media
+// does. false: the transceiver receives nothing (yet).
+func (p *PeerConnection) Receiving(mid string, t RemoteTrack) (RemoteTrack, bool) {
+	p.mu.Lock()
+	r := p.receivers[t]
+	p.mu.Unlock()
+	for _, tr := range p.pc.GetTransceivers() {
+		if tr.Mid() != mid || tr.Receiver() == nil {
+			continue
+		}
+		if tr.Receiver() == r {
+			return t, true
+		}
+		if tracks := tr.Receiver().Tracks(); len(tracks) > 0 {
+			p.mu.Lock()
+			delete(p.receivers, t)
+			p.receivers[tracks[0]] = tr.Receiver()
+			p.mu.Unlock()
+			return tracks[0], true
+		}
+	}
+	return nil, false
+}
+
 // StatsReport is the connection's statistics: pion's StatsReport (in the browser, an RTCStatsReport).
 type StatsReport = webrtc.StatsReport
 
 // GetStats returns the connection's statistics.
 func (p *PeerConnection) GetStats() (StatsReport, error) { return p.pc.GetStats(), nil }
 
-// KeepSending restores the direction of each transceiver that has a track to send, where applying a remote
-// description lowered it, and says whether it changed any (then a new offer is needed). pion keeps one direction
-// per transceiver and lowers it to what a remote offer allows: a track added on a reused transceiver while the
-// remote's offer marked that m-line inactive was left inactive for good. Browsers keep the wanted direction apart
-// from the negotiated one, so there this never happens.
-func (p *PeerConnection) KeepSending() bool {
-	changed := false
-	for _, t := range p.pc.GetTransceivers() {
-		s := t.Sender()
-		if s == nil || s.Track() == nil {
-			continue
-		}
-		if d := t.Direction(); d == webrtc.RTPTransceiverDirectionInactive || d == webrtc.RTPTransceiverDirectionRecvonly {
-			if err := t.SetSender(s, s.Track()); err == nil {
-				changed = true
-			}
-		}
-	}
-	return changed
+// RequestKeyframe asks the remote to send a keyframe on t (RTCP picture loss indication): a recorder that joins a
+// stream must start at one, and an encoder on a reused transceiver sends the next one only when asked.
+func (p *PeerConnection) RequestKeyframe(t RemoteTrack) error {
+	return p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.SSRC())}})
 }

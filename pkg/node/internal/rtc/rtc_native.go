@@ -7,6 +7,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
+	"sync"
 )
 
 // Settings is pion's SettingEngine: its knobs that are not part of the WebRTC standard (network types, interfaces,
@@ -51,10 +52,15 @@ func (a *API) NewPeerConnection(c Configuration) (*PeerConnection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PeerConnection{pcImpl{pc}}, nil
+	return &PeerConnection{pcImpl{pc: pc}}, nil
 }
 
-type pcImpl struct{ pc *webrtc.PeerConnection }
+type pcImpl struct {
+	pc *webrtc.PeerConnection
+
+	mu        sync.Mutex
+	receivers map[*webrtc.TrackRemote]*webrtc.RTPReceiver // the receiver each track came by (Receives)
+}
 
 func toPion(d SessionDescription) webrtc.SessionDescription {
 	return webrtc.SessionDescription{Type: webrtc.NewSDPType(string(d.Type)), SDP: d.SDP}
