@@ -196,8 +196,15 @@ func (s *Stream) Record(ctx context.Context, i int, w io.Writer) (packets int, e
 	if i < 0 || i >= len(s.recv.Tracks()) {
 		return 0, fmt.Errorf("media: no track %d (the stream has %d)", i, len(s.recv.Tracks()))
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := s.until(ctx)
 	defer cancel()
+	return Record(ctx, s.recv.Tracks()[i], w)
+}
+
+// until returns a context that ends with ctx or with the stream, whichever comes first: a stream's tracks stop
+// flowing when it ends, without an error from them.
+func (s *Stream) until(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
 		case <-s.Done():
@@ -205,21 +212,14 @@ func (s *Stream) Record(ctx context.Context, i int, w io.Writer) (packets int, e
 		case <-ctx.Done():
 		}
 	}()
-	return Record(ctx, s.recv.Tracks()[i], w)
+	return ctx, cancel
 }
 
 // RecordWebM writes all the stream's tracks to w as one WebM file (RecordWebM's formats) until the stream ends or
 // ctx does, asking the server for a keyframe to start at.
 func (s *Stream) RecordWebM(ctx context.Context, w io.Writer) (frames int, err error) {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := s.until(ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-s.Done():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	// The server's encoder may be one a reused transceiver kept: ask it for the keyframe the file starts at.
 	return recordWebM(ctx, w, func(t node.RemoteTrack) { _ = s.recv.RequestKeyframe(t) }, s.recv.Tracks())
 }
