@@ -3,6 +3,7 @@
 package media
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -241,6 +242,7 @@ type webmRecorder struct {
 	start        time.Time
 	frames       int
 	err          error
+	sink         *webmSink
 	done         chan struct{} // closed when ebml-go has finished the file
 }
 
@@ -276,6 +278,9 @@ func (r *webmRecorder) read(ctx context.Context, t node.RemoteTrack, i int) erro
 func (r *webmRecorder) write(t *webmTrack, frame []byte, ts uint32) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.err == nil && r.sink != nil {
+		r.err = r.sink.failed()
+	}
 	if r.err != nil {
 		return r.err
 	}
@@ -332,7 +337,8 @@ func (r *webmRecorder) begin() error {
 	for i, t := range r.tracks {
 		entries[i] = t.entry
 	}
-	ws, err := webm.NewSimpleBlockWriter(&closeSignal{Writer: r.w, done: r.done}, entries,
+	r.sink = &webmSink{w: r.w, done: r.done}
+	ws, err := webm.NewSimpleBlockWriter(r.sink, entries,
 		mkvcore.WithOnErrorHandler(func(err error) { r.fail(err) }),
 		mkvcore.WithOnFatalHandler(func(err error) { r.fail(err) }))
 	if err != nil {
@@ -370,18 +376,44 @@ func (r *webmRecorder) finish(readErr error) (int, error) {
 	<-r.done
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.frames, errors.Join(readErr, r.err)
+	if readErr == nil { // else it is r.err, or the error that ended the recording first
+		readErr = cmp.Or(r.err, r.sink.failed())
+	}
+	return r.frames, readErr
 }
 
-// closeSignal is the io.WriteCloser ebml-go writes to: it closes done instead of the caller's writer, so the
-// caller knows the file is complete.
-type closeSignal struct {
-	io.Writer
+// webmSink is the io.WriteCloser ebml-go writes to. It never fails a write: ebml-go's writing goroutine stops at
+// the first error, after which every later block write blocks for good, so a failing w (a full disk, a closed
+// connection) would hang the recording. It keeps the first error instead, drops what follows, and the recorder
+// stops at its next frame. Close closes done instead of w, so the recorder knows the file is complete.
+type webmSink struct {
+	w    io.Writer
 	done chan struct{}
 	once sync.Once
+
+	mu  sync.Mutex
+	err error
 }
 
-func (c *closeSignal) Close() error {
+func (c *webmSink) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		if n, err := c.w.Write(p); err != nil || n < len(p) {
+			c.err = fmt.Errorf("media: writing WebM: %w", cmp.Or(err, io.ErrShortWrite))
+		}
+	}
+	return len(p), nil
+}
+
+// failed returns the first error of the caller's writer.
+func (c *webmSink) failed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *webmSink) Close() error {
 	c.once.Do(func() { close(c.done) })
 	return nil
 }

@@ -61,6 +61,19 @@ func testOgg(t *testing.T, n int) (ogg []byte, payloads [][]byte) {
 
 type nopWriteCloser struct{ io.Writer }
 
+var errDiskFull = errors.New("disk full")
+
+// failingWriter takes left bytes, then fails.
+type failingWriter struct{ left int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		return 0, errDiskFull
+	}
+	w.left -= len(p)
+	return len(p), nil
+}
+
 func (nopWriteCloser) Close() error { return nil }
 
 // inOrder checks that got is a run of want, in order, with at least nine in ten of want's frames.
@@ -202,6 +215,24 @@ func TestRecordWebM(t *testing.T) {
 			t.Errorf("track %d lasts %v; 2 s were sent", i, d)
 		}
 	}
+
+	// A writer that fails (a full disk) fails the recording at once; it does not hang it.
+	resp, err := rest.NewClient(client).Get("rest://" + addr + "/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := media.Receive(ctx, client, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := s.RecordWebM(ctx, &failingWriter{left: 20_000}); !errors.Is(err, errDiskFull) {
+		t.Fatalf("recording into a failing writer: %v, want %v", err, errDiskFull)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("recording into a failing writer took %v to fail; the stream lasts 2 s", d)
+	}
+	s.Close()
 
 	var again bytes.Buffer
 	record("/recording", &again)

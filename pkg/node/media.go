@@ -218,7 +218,9 @@ func (n *Node) ReceiveMedia(ctx context.Context, address string, mids []string) 
 	return r, nil
 }
 
-// Tracks returns the received tracks, in the order of the mids.
+// Tracks returns the received tracks, in the order of the mids. Natively, a track on a reused transceiver may not
+// have received its first packet yet: its Codec is empty until then, and pion's SetReadDeadline panics on such a
+// track (ReadRTP waits). pkg/media's recorders wait for the codec.
 func (r *MediaReceiver) Tracks() []RemoteTrack { return r.tracks }
 
 // Done is closed when the stream ends: the sender stopped it, Close, or the peer connection closed.

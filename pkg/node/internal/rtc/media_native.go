@@ -57,15 +57,14 @@ func (p *PeerConnection) Release(tr *Transceiver) error {
 // OnTrack calls f with each track the remote starts sending and the mid of its transceiver.
 func (p *PeerConnection) OnTrack(f func(t RemoteTrack, mid string)) {
 	p.pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		tr := r.RTPTransceiver()
+		if tr == nil {
+			return
+		}
 		p.mu.Lock()
-		if p.receivers == nil {
-			p.receivers = make(map[*webrtc.TrackRemote]*webrtc.RTPReceiver)
-		}
-		p.receivers[t] = r
+		p.receiving[tr.Mid()] = trackReceiver{t, r}
 		p.mu.Unlock()
-		if tr := r.RTPTransceiver(); tr != nil {
-			f(t, tr.Mid())
-		}
+		f(t, tr.Mid())
 	})
 }
 
@@ -96,24 +95,29 @@ func (p *PeerConnection) TransceiverByMid(mid string) *Transceiver {
 // does. false: the transceiver receives nothing (yet).
 func (p *PeerConnection) Receiving(mid string, t RemoteTrack) (RemoteTrack, bool) {
 	p.mu.Lock()
-	r := p.receivers[t]
+	last := p.receiving[mid]
 	p.mu.Unlock()
 	for _, tr := range p.pc.GetTransceivers() {
 		if tr.Mid() != mid || tr.Receiver() == nil {
 			continue
 		}
-		if tr.Receiver() == r {
+		if last.t == t && tr.Receiver() == last.r {
 			return t, true
 		}
 		if tracks := tr.Receiver().Tracks(); len(tracks) > 0 {
 			p.mu.Lock()
-			delete(p.receivers, t)
-			p.receivers[tracks[0]] = tr.Receiver()
+			p.receiving[mid] = trackReceiver{tracks[0], tr.Receiver()}
 			p.mu.Unlock()
 			return tracks[0], true
 		}
 	}
 	return nil, false
+}
+
+// trackReceiver is a track and the receiver it came by.
+type trackReceiver struct {
+	t RemoteTrack
+	r *webrtc.RTPReceiver
 }
 
 // StatsReport is the connection's statistics: pion's StatsReport (in the browser, an RTCStatsReport).

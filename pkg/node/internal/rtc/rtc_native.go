@@ -52,14 +52,14 @@ func (a *API) NewPeerConnection(c Configuration) (*PeerConnection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PeerConnection{pcImpl{pc: pc}}, nil
+	return &PeerConnection{pcImpl{pc: pc, receiving: make(map[string]trackReceiver)}}, nil
 }
 
 type pcImpl struct {
 	pc *webrtc.PeerConnection
 
 	mu        sync.Mutex
-	receivers map[*webrtc.TrackRemote]*webrtc.RTPReceiver // the receiver each track came by (Receives)
+	receiving map[string]trackReceiver // by mid, the track OnTrack last reported and its receiver (Receiving)
 }
 
 func toPion(d SessionDescription) webrtc.SessionDescription {
