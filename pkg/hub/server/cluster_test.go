@@ -5,24 +5,32 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/nats-io/nats.go"
 
 	"github.com/smokenet/smoke/internal/testing/natstest"
 	"github.com/smokenet/smoke/pkg/hub/internal/wire"
 )
 
-// clusterHub starts a hub in the cluster of NATS servers at urls.
+// clusterHub starts a hub in the cluster of NATS servers at urls, connected to the first of them.
 func clusterHub(t *testing.T, urls string, opts *Options) *testServer {
 	t.Helper()
 	if opts == nil {
 		opts = &Options{Grace: time.Minute}
 	}
+	if opts.Logger == nil { // the hub's warnings (a KV write that failed, say) explain a failure
+		w := &testWriter{t: t}
+		t.Cleanup(w.stop) // registered first, so it runs after the hub's own cleanup
+		opts.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	ts := newServedTestServer(t, opts, nil)
-	nc, err := nats.Connect(urls, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond), nats.DontRandomize()) // all on the first server, the one the test stops
+	nc, err := nats.Connect(urls, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond), nats.DontRandomize())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,8 +49,11 @@ func TestCluster(t *testing.T) {
 		t.Skip("starts a NATS cluster")
 	}
 	nc := natstest.Start(t, 3)
-	urls := nc.URLs()
-	hubs := []*testServer{clusterHub(t, urls, nil), clusterHub(t, urls, nil), clusterHub(t, urls, nil)}
+	// Hubs 0 and 1 (a's and b's) are on the server the test stops; hub 2 is on another, so that a hub reads in KV
+	// what a hub on another NATS server has just written.
+	s0, s1, s2 := nc.Servers[0].ClientURL(), nc.Servers[1].ClientURL(), nc.Servers[2].ClientURL()
+	first, other := strings.Join([]string{s0, s1, s2}, ","), strings.Join([]string{s2, s1, s0}, ",")
+	hubs := []*testServer{clusterHub(t, first, nil), clusterHub(t, first, nil), clusterHub(t, other, nil)}
 	a, b := hubs[0].dial(t, ""), hubs[1].dial(t, "")
 
 	t.Run("forward across hubs", func(t *testing.T) {
@@ -59,6 +70,36 @@ func TestCluster(t *testing.T) {
 		a.sendf(`{"type":"forward","to":"nobodyhere234567","data":1}`)
 		if m := a.read(); m.Type != wire.TypeUndeliverable || m.To != "nobodyhere234567" || m.Reason != "unknown address" {
 			t.Fatalf("a got %+v, want undeliverable", m)
+		}
+	})
+
+	t.Run("reads see the writes before them", func(t *testing.T) {
+		// What one hub wrote in KV, any other reads right after: 2,000 write-then-read pairs between hubs on
+		// different NATS servers (with reads that any replica answers, a few dozen of them came back "not found").
+		for i := range 2000 {
+			w, r := hubs[i%2*2], hubs[2-i%2*2] // hub 0 writes and hub 2 reads, then the other way round
+			key := fmt.Sprintf("readafterwrite%d", i)
+			if _, err := w.cluster.sessions.Create(t.Context(), key, []byte(`{"hub":"x"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if rec, _, err := r.cluster.record(key); err != nil || rec.Hub != "x" {
+				t.Fatalf("pair %d: read %+v, %v after the write", i, rec, err)
+			}
+		}
+	})
+
+	t.Run("reachable from every hub at once", func(t *testing.T) {
+		// A node's address is routable cluster-wide when its binding arrives: the first forward from another hub,
+		// sent at once, reaches it (KV reads that a lagging replica answered made it "unknown address" at times).
+		for i := range 150 {
+			to := hubs[i%3].dial(t, "")
+			from := hubs[(i+1)%3].dial(t, "")
+			from.sendf(`{"type":"forward","to":%q,"data":%d}`, to.addr(), i)
+			if m := to.read(); m.Type != wire.TypeForward || m.From != from.addr() {
+				t.Fatalf("round %d: got %+v", i, m)
+			}
+			to.ws.Close(websocket.StatusNormalClosure, "")
+			from.ws.Close(websocket.StatusNormalClosure, "")
 		}
 	})
 
@@ -171,6 +212,28 @@ func TestClusterLeaseExpires(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second+time.Second {
 		t.Fatalf("the lease took %v to expire (lease 2 s)", d)
 	}
+}
+
+// testWriter writes to the test's log until the test ends (a log after that panics).
+type testWriter struct {
+	t       testing.TB
+	mu      sync.Mutex
+	stopped bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.stopped {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (w *testWriter) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
 }
 
 // detached reports whether sess waits for a resume.
