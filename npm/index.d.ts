@@ -734,7 +734,10 @@ export interface TestPatternOptions {
 
 /** Options of node.media.record(). */
 export interface RecordOptions {
-  /** What to record; default the first of video/webm;codecs=vp8,opus, …vp9,opus and video/webm this browser can. */
+  /**
+   * What to record; default the first this browser can of video/webm;codecs=vp8,opus, …vp9,opus and video/webm
+   * (without audio: video/webm;codecs=vp8, …vp9, video/webm; without video: audio/webm;codecs=opus, audio/webm).
+   */
   mimeType?: string
   /** Milliseconds between chunks of bytes; default 100. */
   timeslice?: number
@@ -774,10 +777,15 @@ export interface MediaSourceOptions {
 export interface Media {
   /**
    * A MediaStream of moving colour bars with a frame counter and a clock, and a quiet tone. Drawn on a timer, so it
-   * goes on in a background tab; it stops when all its tracks are stopped.
+   * goes on in a background tab; it stops when all its tracks are stopped. The tone is Web Audio: silent until the
+   * page has had a click or key press (Firefox: also on a machine with no audio output).
    */
   createTestPattern(options?: TestPatternOptions): MediaStream
-  /** The stream's tracks as WebM bytes (MediaRecorder). Ends when the tracks end; cancelling stops the recorder. */
+  /**
+   * The stream's tracks as WebM bytes (MediaRecorder). Ends when the tracks end; cancelling stops the recorder.
+   * Firefox gives out nothing until the end while a track carries no data (a test pattern's tone before any user
+   * gesture): leave such a track out for a live recording.
+   */
   record(stream: MediaStream, options?: RecordOptions): ReadableStream<Uint8Array>
   /** One live WebM byte stream for many readers, each starting with the initialisation segment. */
   broadcast(readable: ReadableStream<Uint8Array>, options?: BroadcastOptions): Broadcast

@@ -64,8 +64,14 @@ function startTicker(intervalMs, onTick) {
  * and a clock, so that a viewer can see it is live and how late it is) and, unless options.audio is false, an
  * audio track with a quiet tone. options: width (640), height (480), frameRate (30), audio (true), frequency (440
  * Hz). Frames are drawn on a timer, not requestAnimationFrame, so the pattern goes on in a background tab. It
- * stops, and frees its canvas and audio context, when all its tracks have been stopped.
+ * stops, and frees its canvas and audio context, when all its tracks have been stopped. The tone comes from Web
+ * Audio, which browsers keep suspended until the page has had a click or a key press (Firefox also on a machine with
+ * no audio output): until then the audio track carries nothing, which matters to record() (see there).
  */
+
+// gestures are the events after which a page may start audio.
+const gestures = ['pointerdown', 'keydown']
+
 export function createTestPattern(opts) {
   const o = options(opts, 'createTestPattern')
   const width = Math.round(number(o.width, 640, 'width', 16, 4096))
@@ -79,11 +85,23 @@ export function createTestPattern(opts) {
   canvas.width = width
   canvas.height = height
   const ctx = canvas.getContext('2d')
-  // captureStream(0): a frame exactly when requestFrame() says so, after each drawing.
-  const stream = canvas.captureStream(0)
-  const [video] = stream.getVideoTracks()
+  // captureStream(0): a frame exactly when requestFrame() says so, after each drawing. Chromium has requestFrame on
+  // the track (as the spec says), Firefox on the stream (without it, Firefox's pattern stood still); a browser with
+  // neither captures the canvas at the frame rate.
+  let stream = canvas.captureStream(0)
+  let [video] = stream.getVideoTracks()
+  let requestFrame
+  if (typeof video.requestFrame === 'function') requestFrame = () => video.requestFrame()
+  else if (typeof stream.requestFrame === 'function') requestFrame = () => stream.requestFrame()
+  else {
+    video.stop()
+    stream = canvas.captureStream(frameRate)
+    ;[video] = stream.getVideoTracks()
+    requestFrame = () => {}
+  }
 
   let audioContext
+  let unlisten = () => {}
   if (audio && typeof AudioContext === 'function') {
     audioContext = new AudioContext()
     const oscillator = audioContext.createOscillator()
@@ -94,8 +112,18 @@ export function createTestPattern(opts) {
     oscillator.connect(gain).connect(destination)
     oscillator.start()
     for (const track of destination.stream.getAudioTracks()) stream.addTrack(track)
-    // Without a user gesture the context may start suspended; it resumes when the page allows it.
-    if (audioContext.state === 'suspended') audioContext.resume().catch(() => {})
+    // Without a user gesture the context may start suspended, and its track carries no audio: it resumes at the
+    // page's first click or key press (browsers let a page start audio then), if not at once.
+    if (audioContext.state === 'suspended') {
+      const resume = () => {
+        if (audioContext.state === 'suspended') audioContext.resume().catch(() => {})
+      }
+      resume()
+      for (const type of gestures) document.addEventListener(type, resume, { once: true, capture: true })
+      unlisten = () => {
+        for (const type of gestures) document.removeEventListener(type, resume, { capture: true })
+      }
+    }
   }
 
   const started = performance.now()
@@ -121,7 +149,7 @@ export function createTestPattern(opts) {
     ctx.textBaseline = 'middle'
     ctx.fillText(`frame ${frame}  ${new Date().toISOString().slice(11, 23)}  ${t.toFixed(2)} s`, 10, height - 22)
     frame++
-    video.requestFrame?.()
+    requestFrame()
   }
   draw()
 
@@ -137,6 +165,7 @@ export function createTestPattern(opts) {
   stop = () => {
     stop = () => {}
     stopTicker()
+    unlisten()
     audioContext?.close().catch(() => {})
   }
   return stream
@@ -145,16 +174,25 @@ export function createTestPattern(opts) {
 // ---------------------------------------------------------------------------------------------------------------
 // Recording
 
-const recordTypes = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus', 'video/webm']
+// recordTypes are the types record() tries, in order, by what the stream has. A type must name no codec for a
+// track the stream lacks: Firefox's recorder of a video-only stream as vp8,opus waits for audio and gives out
+// nothing.
+const recordTypes = {
+  both: ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus', 'video/webm'],
+  video: ['video/webm;codecs=vp8', 'video/webm;codecs=vp9', 'video/webm'],
+  audio: ['audio/webm;codecs=opus', 'audio/webm'],
+}
 
 /**
  * record(stream, options) → ReadableStream<Uint8Array>: the stream's tracks as WebM, from a MediaRecorder. It ends
  * when the tracks end, and cancelling it stops the recorder (not the tracks). options: mimeType (the first of
- * video/webm;codecs=vp8,opus, …vp9,opus and video/webm the browser records; audio/webm;codecs=opus for a stream
- * with no video), timeslice (100 ms: how often bytes come out), keyFrameInterval (1000 ms: a keyframe, and a new
+ * video/webm;codecs=vp8,opus, …vp9,opus and video/webm the browser records; for a stream with no audio
+ * video/webm;codecs=vp8, …vp9 and video/webm; audio/webm;codecs=opus for a stream with no video), timeslice (100 ms: how often bytes come out), keyFrameInterval (1000 ms: a keyframe, and a new
  * WebM cluster, at least this often, where a late joiner of a broadcast can start), videoBitsPerSecond,
  * audioBitsPerSecond, and maxBuffered (16 MiB): a reader that falls this far behind gets ERR_BUFFER_FULL instead of
- * the page growing without end.
+ * the page growing without end. Firefox's MediaRecorder gives out nothing while one of the tracks carries no data
+ * (a Web Audio track whose context is suspended, as a test pattern's tone before any user gesture) and everything
+ * when the recording stops: record such a stream without that track to have it live.
  */
 export function record(stream, opts) {
   if (typeof MediaStream === 'undefined' || !(stream instanceof MediaStream)) throw argError('record takes a MediaStream')
@@ -163,7 +201,9 @@ export function record(stream, opts) {
   const keyFrameInterval = number(o.keyFrameInterval, 1000, 'keyFrameInterval', 100, 600000)
   const maxBuffered = number(o.maxBuffered, 16 << 20, 'maxBuffered', 1 << 16, 1 << 30)
   const hasVideo = stream.getVideoTracks().length > 0
-  const mimeType = o.mimeType ?? (hasVideo ? recordTypes.find((t) => MediaRecorder.isTypeSupported(t)) : 'audio/webm;codecs=opus')
+  const hasAudio = stream.getAudioTracks().length > 0
+  const types = recordTypes[!hasVideo ? 'audio' : hasAudio ? 'both' : 'video']
+  const mimeType = o.mimeType ?? types.find((t) => MediaRecorder.isTypeSupported(t))
   if (typeof mimeType !== 'string' || !MediaRecorder.isTypeSupported(mimeType)) {
     throw smokeError('ERR_NOT_AVAILABLE', `this browser cannot record ${String(mimeType)}`)
   }
@@ -485,6 +525,7 @@ export function createMediaSource(readable, codec, opts) {
     const bufferedEnd = () => (buffer.buffered.length ? buffer.buffered.end(buffer.buffered.length - 1) : 0)
     const bufferedStart = () => (buffer.buffered.length ? buffer.buffered.start(0) : 0)
     const reader = readable.getReader()
+    let started = false
     try {
       for (;;) {
         // Wait while enough waits to be played: the stream is read only as fast as it plays.
@@ -508,6 +549,12 @@ export function createMediaSource(readable, codec, opts) {
         // would wait at 0 forever for data that never comes, so it starts where the data does.
         if (media && media.buffered.length > 0 && media.currentTime < media.buffered.start(0)) {
           media.currentTime = media.buffered.start(0)
+        }
+        // An autoplay element starts at HAVE_ENOUGH_DATA, which Firefox never reports for a live source (it sat at
+        // HAVE_FUTURE_DATA with seconds buffered): start it once it can play, once, so a later pause holds.
+        if (media && media.autoplay && !started && media.paused && media.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA) {
+          started = true
+          media.play().catch(() => {})
         }
       }
       if (source.readyState === 'open') source.endOfStream()

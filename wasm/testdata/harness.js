@@ -23,6 +23,38 @@ export async function until(cond, what, ms = 20000) {
   }
 }
 
+/**
+ * framesShown counts the frames a <video> has shown so far. Chromium counts them in getVideoPlaybackQuality; Firefox
+ * leaves that at 0 for a MediaStream, so the frames that requestVideoFrameCallback reports are counted too, from the
+ * first call on.
+ */
+export function framesShown(v) {
+  if (!v.framesCounted) {
+    v.framesCounted = { n: 0 }
+    const tick = () => {
+      v.framesCounted.n++
+      v.requestVideoFrameCallback(tick)
+    }
+    v.requestVideoFrameCallback(tick)
+  }
+  return Math.max(v.getVideoPlaybackQuality().totalVideoFrames, v.framesCounted.n)
+}
+
+/**
+ * audioRuns reports whether Web Audio runs in this page. Firefox on a machine with no audio output keeps every
+ * AudioContext suspended, so a test pattern's tone carries nothing, and its MediaRecorder then holds a recording's
+ * output until it stops: the cases that play a recording live leave the tone out there.
+ */
+export async function audioRuns() {
+  const ac = new AudioContext()
+  try {
+    if (ac.state !== 'running') await Promise.race([ac.resume(), sleep(1000)])
+    return ac.state === 'running'
+  } finally {
+    ac.close().catch(() => {})
+  }
+}
+
 /** rejects waits for p to reject with an Error of code, and returns the error. */
 export async function rejects(p, code, what) {
   try {
@@ -45,8 +77,15 @@ export async function run(cases, smoke, only, timeout = 90000) {
       await Promise.race([fn(smoke), sleep(timeout).then(() => { throw new Error(`case timed out after ${timeout / 1000} s`) })])
       results.push({ name, ok: true, error: '', ms: performance.now() - start })
     } catch (err) {
-      results.push({ name, ok: false, error: String(err && err.stack || err), ms: performance.now() - start })
+      results.push({ name, ok: false, error: describe(err), ms: performance.now() - start })
     }
   }
   return results
+}
+
+/** describe gives an error's message and stack: Chromium's stack starts with the message, Firefox's does not. */
+function describe(err) {
+  const stack = String(err && err.stack || '')
+  const head = String(err)
+  return stack.startsWith(head) ? stack : `${head}\n${stack}`
 }

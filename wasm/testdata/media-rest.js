@@ -1,7 +1,7 @@
 // Browser-side cases of media responses (res.mediastream, response.mediastream), driven by TestMediaResponses
 // (media_rest_test.go): run(smoke) resolves to [{ name, ok, error, ms }].
 
-import { sleep, assert, until, run as runAll } from './harness.js'
+import { sleep, assert, until, framesShown, run as runAll } from './harness.js'
 
 function video(stream) {
   const v = document.createElement('video')
@@ -13,7 +13,7 @@ function video(stream) {
   return v
 }
 
-const decoded = (v) => v.getVideoPlaybackQuality().totalVideoFrames
+const decoded = framesShown
 
 // playing waits until v decodes frames, and then that it goes on decoding.
 async function playing(v, what) {

@@ -1,7 +1,7 @@
 // Browser-side cases of node.media's local parts (test pattern, record, broadcast, createMediaSource), driven by
 // TestMedia (media_test.go): run(smoke) resolves to [{ name, ok, error, ms }].
 
-import { sleep, assert, until, rejects, run as runAll } from './harness.js'
+import { sleep, assert, until, rejects, framesShown, audioRuns, run as runAll } from './harness.js'
 
 function video() {
   const v = document.createElement('video')
@@ -12,7 +12,7 @@ function video() {
   return v
 }
 
-const decoded = (v) => v.getVideoPlaybackQuality().totalVideoFrames
+const decoded = framesShown
 
 // readAll reads a stream to its end, or for ms, and returns its bytes.
 async function readFor(readable, ms) {
@@ -91,7 +91,7 @@ const cases = {
 
   async 'broadcast: a late joiner gets the init segment and plays'(smoke) {
     const node = new smoke.Node()
-    const stream = node.media.createTestPattern({ width: 320, height: 240 })
+    const stream = node.media.createTestPattern({ width: 320, height: 240, audio: await audioRuns() })
     const live = node.media.broadcast(node.media.record(stream, { keyFrameInterval: 500 }))
     const early = readFor(live.join(), 3000)
     await sleep(2000)
@@ -109,7 +109,7 @@ const cases = {
 
   async 'broadcast: a reader that falls behind fails alone'(smoke) {
     const node = new smoke.Node()
-    const stream = node.media.createTestPattern({ width: 640, height: 480 })
+    const stream = node.media.createTestPattern({ width: 640, height: 480, audio: await audioRuns() })
     const max = 128 << 10
     const live = node.media.broadcast(node.media.record(stream, { videoBitsPerSecond: 2000000 }), { maxBuffered: max })
     const stalled = live.join() // never read until it has failed
@@ -171,7 +171,7 @@ const cases = {
 
   async 'createMediaSource: memory stays bounded while a stream plays'(smoke) {
     const node = new smoke.Node()
-    const stream = node.media.createTestPattern({ width: 320, height: 240 })
+    const stream = node.media.createTestPattern({ width: 320, height: 240, audio: await audioRuns() })
     const v = video()
     node.media.createMediaSource(node.media.record(stream), 'webm', { media: v, ahead: 2, behind: 1 })
     await until(() => v.currentTime > 4, `4 s played (currentTime ${v.currentTime})`, 60000)

@@ -107,6 +107,10 @@ func firefoxPrefs(permissionsFile string) map[string]any {
 		"media.navigator.streams.fake":        true,
 		"media.navigator.permission.disabled": true,
 		"media.autoplay.default":              0,
+		// Web Audio may start without a user gesture, as with Chromium's
+		// --autoplay-policy=no-user-gesture-required. (On a machine with no
+		// audio output, Firefox's AudioContext stays suspended all the same.)
+		"media.autoplay.block-webaudio": false,
 		// Pages in the background must not run their timers late (Chromium's
 		// --disable-background-timer-throttling).
 		"dom.min_background_timeout_value":           4,
