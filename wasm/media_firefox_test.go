@@ -25,3 +25,10 @@ func TestFirefoxMedia(t *testing.T) {
 	p := newFirefoxRig(t).runCases(t, "media", 5*time.Minute)
 	noProblems(t, p.Console())
 }
+
+// TestFirefoxMediaResponses is TestMediaResponses in Firefox: the cases of testdata/media-rest.js.
+func TestFirefoxMediaResponses(t *testing.T) {
+	t.Parallel()
+	p := newFirefoxRig(t).runCases(t, "media-rest", 8*time.Minute)
+	noProblems(t, p.Console())
+}

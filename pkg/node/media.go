@@ -488,7 +488,7 @@ func (m *peerMedia) close() {
 
 // mline is what media.go needs of one m-line of an SDP.
 type mline struct {
-	stopped   bool   // port 0: rejected or stopped
+	stopped   bool   // port 0 without bundle-only: rejected or stopped
 	direction string // sendrecv, sendonly, recvonly or inactive
 }
 
@@ -528,6 +528,10 @@ func mediaLines(sdp string) map[string]mline {
 		case cur == nil:
 		case strings.HasPrefix(line, "a=mid:"):
 			mid = strings.TrimPrefix(line, "a=mid:")
+		case line == "a=bundle-only":
+			// Port 0 with bundle-only is an m-line offered inside the BUNDLE group (RFC 8843), not a rejected
+			// one: Firefox offers every m-line it adds to a connection this way.
+			cur.stopped = false
 		case line == "a=sendrecv" || line == "a=sendonly" || line == "a=recvonly" || line == "a=inactive":
 			cur.direction = line[2:]
 		}

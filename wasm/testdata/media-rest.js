@@ -22,10 +22,12 @@ async function playing(v, what) {
   await until(() => decoded(v) > f + 5, `${what} to go on playing`)
 }
 
-// ended resolves when track fires ended.
+// ended resolves when track fires ended: to a listener, or to onended (Firefox calls a MediaStreamTrack's on…
+// handlers but none of the listeners that addEventListener added).
 const ended = (track) => new Promise((resolve) => {
-  if (track.readyState === 'ended') resolve()
-  else track.addEventListener('ended', resolve, { once: true })
+  if (track.readyState === 'ended') return resolve()
+  track.addEventListener('ended', resolve, { once: true })
+  track.onended = resolve
 })
 
 // Every RTCPeerConnection the page makes, to count transceivers: smoke.wasm looks RTCPeerConnection up each time it
