@@ -783,8 +783,8 @@ export interface Media {
   createTestPattern(options?: TestPatternOptions): MediaStream
   /**
    * The stream's tracks as WebM bytes (MediaRecorder). Ends when the tracks end; cancelling stops the recorder.
-   * Firefox gives out nothing until the end while a track carries no data (a test pattern's tone before any user
-   * gesture): leave such a track out for a live recording.
+   * Firefox gives out nothing until the end (at times nothing at all) while a track carries no data (a test
+   * pattern's tone before any user gesture): leave such a track out.
    */
   record(stream: MediaStream, options?: RecordOptions): ReadableStream<Uint8Array>
   /** One live WebM byte stream for many readers, each starting with the initialisation segment. */

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -134,6 +135,16 @@ func jsString(s string) string {
 // each as a subtest. It returns the page, whose console the caller checks.
 func (r *firefoxRig) runCases(t *testing.T, name string, timeout time.Duration) browser.Tab {
 	t.Helper()
+	return r.runCasesExcept(t, name, timeout, nil)
+}
+
+// runCasesExcept is runCases without the cases named in skip (name → why), which are reported as skipped.
+func (r *firefoxRig) runCasesExcept(t *testing.T, name string, timeout time.Duration, skip map[string]string) browser.Tab {
+	t.Helper()
+	for c, why := range skip {
+		t.Run(c, func(t *testing.T) { t.Skip(why) })
+	}
+	skipped, _ := json.Marshal(slices.Collect(maps.Keys(skip)))
 	// Files of their own: the Chromium tests write name.js into the same site, maybe at this moment.
 	if err := copyFile(filepath.Join("testdata", name+".js"), filepath.Join(r.site.dir, name+"-firefox.js")); err != nil {
 		t.Fatal(err)
@@ -145,6 +156,7 @@ func (r *firefoxRig) runCases(t *testing.T, name string, timeout time.Duration) 
 <script type="module">
 import * as smoke from '`+pkgName+`'
 import { run } from './`+name+`-firefox.js'
+window.skipCases = `+string(skipped)+`
 window.results = run(smoke)
 </script>
 `)

@@ -191,8 +191,8 @@ const recordTypes = {
  * WebM cluster, at least this often, where a late joiner of a broadcast can start), videoBitsPerSecond,
  * audioBitsPerSecond, and maxBuffered (16 MiB): a reader that falls this far behind gets ERR_BUFFER_FULL instead of
  * the page growing without end. Firefox's MediaRecorder gives out nothing while one of the tracks carries no data
- * (a Web Audio track whose context is suspended, as a test pattern's tone before any user gesture) and everything
- * when the recording stops: record such a stream without that track to have it live.
+ * (a Web Audio track whose context is suspended, as a test pattern's tone before any user gesture), and gives it
+ * out when the recording stops, or at times not at all: record such a stream without that track.
  */
 export function record(stream, opts) {
   if (typeof MediaStream === 'undefined' || !(stream instanceof MediaStream)) throw argError('record takes a MediaStream')
@@ -513,7 +513,16 @@ export function createMediaSource(readable, codec, opts) {
   const ahead = number(o.ahead, 30, 'ahead', 1, 3600)
   const behind = number(o.behind, 10, 'behind', 1, 3600)
   const source = new MediaSource()
-  if (media) media.src = URL.createObjectURL(source)
+  if (media) {
+    media.src = URL.createObjectURL(source)
+    // An autoplay element starts at HAVE_ENOUGH_DATA, which Firefox does not report for a live source (it sat at
+    // HAVE_FUTURE_DATA with seconds buffered): it is started when it can play, once, so a later pause holds.
+    if (media.autoplay) {
+      media.addEventListener('canplay', () => {
+        if (media.paused) media.play().catch(() => {})
+      }, { once: true })
+    }
+  }
 
   source.addEventListener('sourceopen', async () => {
     const buffer = source.addSourceBuffer(type)
@@ -524,8 +533,16 @@ export function createMediaSource(readable, codec, opts) {
     })
     const bufferedEnd = () => (buffer.buffered.length ? buffer.buffered.end(buffer.buffered.length - 1) : 0)
     const bufferedStart = () => (buffer.buffered.length ? buffer.buffered.start(0) : 0)
+    // Remove what is behind: before each append, so the SourceBuffer never holds more than its window, and while
+    // waiting for playback to use what is ahead, so played media goes as playback passes it.
+    const trim = async () => {
+      const keepFrom = media ? media.currentTime - behind : bufferedEnd() - ahead - behind
+      if (keepFrom > bufferedStart() + 1 && source.readyState === 'open') {
+        buffer.remove(0, keepFrom)
+        await updated()
+      }
+    }
     const reader = readable.getReader()
-    let started = false
     try {
       for (;;) {
         // Wait while enough waits to be played: the stream is read only as fast as it plays.
@@ -534,27 +551,17 @@ export function createMediaSource(readable, codec, opts) {
             media.addEventListener('timeupdate', resolve, { once: true })
             setTimeout(resolve, 1000) // a paused element sends no timeupdate: look again now and then
           })
+          await trim()
         }
         const { done, value } = await reader.read()
         if (done || source.readyState !== 'open') break
-        // Remove what is behind, before appending, so the SourceBuffer never holds more than its window.
-        const keepFrom = media ? media.currentTime - behind : bufferedEnd() - ahead - behind
-        if (keepFrom > bufferedStart() + 1) {
-          buffer.remove(0, keepFrom)
-          await updated()
-        }
+        await trim()
         buffer.appendBuffer(value)
         await updated()
         // A live stream's first frames may start a little after 0 (audio after video, or the reverse): playback
         // would wait at 0 forever for data that never comes, so it starts where the data does.
         if (media && media.buffered.length > 0 && media.currentTime < media.buffered.start(0)) {
           media.currentTime = media.buffered.start(0)
-        }
-        // An autoplay element starts at HAVE_ENOUGH_DATA, which Firefox never reports for a live source (it sat at
-        // HAVE_FUTURE_DATA with seconds buffered): start it once it can play, once, so a later pause holds.
-        if (media && media.autoplay && !started && media.paused && media.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA) {
-          started = true
-          media.play().catch(() => {})
         }
       }
       if (source.readyState === 'open') source.endOfStream()

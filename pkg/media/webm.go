@@ -227,14 +227,22 @@ func newWebMTrack(number uint64, codec webrtc.RTPCodecCapability) (*webmTrack, e
 	return t, nil
 }
 
-// webmRecorder writes the tracks' frames into one file. The file's header names every track, so the writer starts
+// lateTrackWait is how long a WebM recording waits, once one track has had its first packet, for the others' first
+// packets before it starts without them. A track may never send: a page's tone whose AudioContext is suspended
+// (before any user gesture, or on a machine with no audio output) gives an audio track with no packets at all.
+const lateTrackWait = time.Second
+
+// webmRecorder writes the tracks' frames into one file. The file's header names its tracks, so the writer starts
 // once each track's codec is known (from its first packet: a track handed over before it has received has none
-// yet) and, with video, at the first keyframe, whose picture size the header needs; frames before are dropped.
+// yet), or without a track that has had no packet lateTrackWait after the first track's, and, with video, at the
+// first keyframe, whose picture size the header needs; frames before are dropped, and so are the frames of a track
+// that is not in the file.
 type webmRecorder struct {
 	mu           sync.Mutex
 	w            io.Writer
 	tracks       []*webmTrack // nil until the track's first packet
 	known        int          // tracks not nil
+	firstKnown   time.Time    // when the first track became known
 	waitKeyframe bool
 	ask          func(node.RemoteTrack) // asks for a keyframe, or nil
 	asked        time.Time              // when it last did
@@ -261,7 +269,9 @@ func (r *webmRecorder) read(ctx context.Context, t node.RemoteTrack, i int) erro
 			wt.remote = t
 			r.mu.Lock()
 			r.tracks[i] = wt
-			r.known++
+			if r.known++; r.known == 1 {
+				r.firstKnown = time.Now()
+			}
 			r.waitKeyframe = r.waitKeyframe || wt.video
 			r.mu.Unlock()
 		}
@@ -285,8 +295,11 @@ func (r *webmRecorder) write(t *webmTrack, frame []byte, ts uint32) error {
 		return r.err
 	}
 	keyframe := !t.video || isKeyframe(t.entry.CodecID, frame)
+	if r.started && t.w == nil {
+		return nil // the track came too late to be in the file
+	}
 	if !r.started {
-		if r.known < len(r.tracks) {
+		if r.known < len(r.tracks) && time.Since(r.firstKnown) < lateTrackWait {
 			return nil // another track's codec is not known yet
 		}
 		if r.waitKeyframe && !(t.video && keyframe) {
@@ -331,11 +344,15 @@ func (r *webmRecorder) askKeyframe(t *webmTrack) {
 	}
 }
 
-// begin starts the file, with every track's entry.
+// begin starts the file, with the entries of the tracks known now.
 func (r *webmRecorder) begin() error {
-	entries := make([]webm.TrackEntry, len(r.tracks))
-	for i, t := range r.tracks {
-		entries[i] = t.entry
+	var entries []webm.TrackEntry
+	var in []*webmTrack
+	for _, t := range r.tracks {
+		if t != nil {
+			entries = append(entries, t.entry)
+			in = append(in, t)
+		}
 	}
 	r.sink = &webmSink{w: r.w, done: r.done}
 	ws, err := webm.NewSimpleBlockWriter(r.sink, entries,
@@ -345,7 +362,7 @@ func (r *webmRecorder) begin() error {
 		return fmt.Errorf("media: starting WebM: %w", err)
 	}
 	for i, w := range ws {
-		r.tracks[i].w = w
+		in[i].w = w
 	}
 	r.started, r.start = true, time.Now()
 	return nil
@@ -371,7 +388,9 @@ func (r *webmRecorder) finish(readErr error) (int, error) {
 		return 0, errors.Join(readErr, errors.New("media: RecordWebM: no frame to start the file with (a video track starts at a keyframe)"))
 	}
 	for _, t := range r.tracks {
-		t.w.Close()
+		if t != nil && t.w != nil {
+			t.w.Close()
+		}
 	}
 	<-r.done
 	r.mu.Lock()

@@ -9,11 +9,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/oggwriter"
 
 	"github.com/smokenet/smoke/pkg/media"
@@ -243,6 +246,80 @@ func TestRecordWebM(t *testing.T) {
 	got2, _ := readAll(t, frs)
 	inOrder(t, "video served from the WebM", got2[0], got[0])
 	inOrder(t, "audio served from the WebM", got2[1], got[1])
+}
+
+// silence is an Opus track that never has a frame, as a page's tone whose AudioContext never started: ReadFrame
+// waits until Close.
+type silence struct {
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (s *silence) Codec() webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+}
+
+func (s *silence) ReadFrame() ([]byte, time.Duration, error) {
+	<-s.closed
+	return nil, 0, io.EOF
+}
+
+func (s *silence) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return nil
+}
+
+// TestRecordWebMSilentTrack: a track that never sends a packet does not keep a WebM recording from starting: the
+// file starts without it, about a second after the first track's first packet, and holds the video that came.
+func TestRecordWebMSilentTrack(t *testing.T) {
+	ivf, video := testVP8Keyframes(120) // 4 s
+	_, client, addr := twoNodes(t, func(n *node.Node) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			vr, err := media.IVF(bytes.NewReader(ivf))
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			vt, _ := media.NewTrack(vr, "video")
+			at, _ := media.NewTrack(&silence{closed: make(chan struct{})}, "audio")
+			media.ServeTracks(w, r, n, vt, at)
+		})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	resp, err := rest.NewClient(client).Get("rest://" + addr + "/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := media.Receive(ctx, client, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var recorded bytes.Buffer
+	rctx, rcancel := context.WithTimeout(ctx, 4*time.Second) // the silent track never ends the stream
+	n, err := s.RecordWebM(rctx, &recorded)
+	rcancel()
+	if err != nil {
+		t.Fatalf("RecordWebM: %v", err)
+	}
+	frs, err := media.WebM(bytes.NewReader(recorded.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frs) != 1 || !strings.EqualFold(frs[0].Codec().MimeType, "video/VP8") {
+		t.Fatalf("%d tracks in the file, want the video alone", len(frs))
+	}
+	got, durs := readAll(t, frs)
+	t.Logf("recorded %d frames: %v of video", n, durs[0])
+	if durs[0] < 2*time.Second {
+		t.Errorf("%v of video recorded; 4 s were sent, and the file should start about 1 s in", durs[0])
+	}
+	for i, f := range got[0] {
+		if !slices.ContainsFunc(video, func(v []byte) bool { return bytes.Equal(v, f) }) {
+			t.Fatalf("frame %d of the file was not sent", i)
+		}
+	}
 }
 
 // TestWebMBadInput: what is not a WebM of servable tracks is an error, not a panic or a hang.

@@ -305,7 +305,21 @@ func (m *peerMedia) track(t RemoteTrack, mid string) {
 	if m.closed {
 		return
 	}
+	m.remember(t, mid)
+	// described may have handed this track to a receiver before its first packet, which is when pion reports it:
+	// it is not there to be claimed again.
+	for r := range m.receivers {
+		for i, rmid := range r.mids {
+			if rmid == mid && rtc.SameTrack(r.tracks[i], t) {
+				return
+			}
+		}
+	}
 	m.arrive(t, mid)
+}
+
+// remember makes t the last track known for mid; m.mu is held.
+func (m *peerMedia) remember(t RemoteTrack, mid string) {
 	if _, ok := m.known[mid]; !ok {
 		m.knownOrder = append(m.knownOrder, mid)
 	}
@@ -439,11 +453,15 @@ func (m *peerMedia) described(sdp string, local bool, receiving func(mid string,
 			claimed[mid] = true
 		}
 	}
+	// A new m-line that flows to us is asked about too (with no track): pion reports a track only with its first
+	// packet, and a track that never sends one (a page's tone whose AudioContext never started) would keep its
+	// stream from ever being received; pion makes the track when it starts receiving, from the SSRC the
+	// description names. (In the browser, track fires for it when the description is applied.)
 	again := make(map[string]RemoteTrack)
-	for mid, t := range m.known {
-		if l, ok := lines[mid]; ok && l.sends(!local) && !claimed[mid] {
+	for mid, l := range lines {
+		if l.sends(!local) && !claimed[mid] {
 			if _, there := m.arrived[mid]; !there {
-				again[mid] = t
+				again[mid] = m.known[mid]
 			}
 		}
 	}
@@ -458,7 +476,7 @@ func (m *peerMedia) described(sdp string, local bool, receiving func(mid string,
 	m.mu.Lock()
 	for mid, t := range again {
 		if _, there := m.arrived[mid]; !there && !m.closed {
-			m.known[mid] = t
+			m.remember(t, mid)
 			m.arrive(t, mid)
 		}
 	}

@@ -14,6 +14,13 @@ function video() {
 
 const decoded = framesShown
 
+// state says how a <video> is doing, for an error message.
+function state(v) {
+  const ranges = []
+  for (let i = 0; i < v.buffered.length; i++) ranges.push(`${v.buffered.start(i).toFixed(2)}–${v.buffered.end(i).toFixed(2)}`)
+  return `currentTime ${v.currentTime.toFixed(2)}, ${decoded(v)} frames, readyState ${v.readyState}, paused ${v.paused}, buffered [${ranges}], error ${v.error?.message ?? v.error?.code ?? 'none'}`
+}
+
 // readAll reads a stream to its end, or for ms, and returns its bytes.
 async function readFor(readable, ms) {
   const reader = readable.getReader()
@@ -80,7 +87,7 @@ const cases = {
 
   async 'record: WebM bytes that end when the tracks end'(smoke) {
     const node = new smoke.Node()
-    const stream = node.media.createTestPattern({ width: 320, height: 240 })
+    const stream = node.media.createTestPattern({ width: 320, height: 240, audio: await audioRuns() })
     const readable = node.media.record(stream)
     setTimeout(() => { for (const t of stream.getTracks()) t.stop() }, 1500)
     const bytes = await readFor(readable)
@@ -99,7 +106,7 @@ const cases = {
     assert(live.readers === 2, `${live.readers} readers`)
     const v = video()
     node.media.createMediaSource(late, 'webm', { media: v })
-    await until(() => v.currentTime > 1 && decoded(v) > 15, `the late joiner playing (currentTime ${v.currentTime}, ${decoded(v)} frames)`)
+    await until(() => v.currentTime > 1 && decoded(v) > 15, () => `the late joiner playing (${state(v)})`)
     const earlyBytes = await early
     assert(isWebM(earlyBytes), 'the early reader starts with the EBML magic')
     for (const t of stream.getTracks()) t.stop()
@@ -153,7 +160,7 @@ const cases = {
 
   async 'record → Bucket → playback'(smoke) {
     const node = new smoke.Node()
-    const stream = node.media.createTestPattern({ width: 320, height: 240 })
+    const stream = node.media.createTestPattern({ width: 320, height: 240, audio: await audioRuns() })
     await smoke.Bucket.drop('media-test')
     const bucket = new smoke.Bucket('media-test')
     setTimeout(() => { for (const t of stream.getTracks()) t.stop() }, 3000)
@@ -162,7 +169,7 @@ const cases = {
     assert(info.size > 20000, `the recording is ${info.size} bytes`)
     const v = video()
     node.media.createMediaSource(bucket.readable('clip.webm'), 'webm', { media: v })
-    await until(() => v.currentTime > 1.5 && decoded(v) > 20, `the stored recording playing (currentTime ${v.currentTime}, ${decoded(v)} frames)`, 30000)
+    await until(() => v.currentTime > 1.5 && decoded(v) > 20, () => `the stored recording playing (${state(v)})`, 30000)
     v.remove()
     await bucket.dispose()
     await smoke.Bucket.drop('media-test')
@@ -174,7 +181,7 @@ const cases = {
     const stream = node.media.createTestPattern({ width: 320, height: 240, audio: await audioRuns() })
     const v = video()
     node.media.createMediaSource(node.media.record(stream), 'webm', { media: v, ahead: 2, behind: 1 })
-    await until(() => v.currentTime > 4, `4 s played (currentTime ${v.currentTime})`, 60000)
+    await until(() => v.currentTime > 4, () => `4 s played (${state(v)})`, 60000)
     await sleep(500)
     const start = v.buffered.length ? v.buffered.start(0) : 0
     assert(start > 2, `buffered from ${start} s at currentTime ${v.currentTime}: played media was not removed`)

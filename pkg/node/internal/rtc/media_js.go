@@ -101,11 +101,17 @@ func (t *Transceiver) Mid() string {
 // TrackKind is "audio" or "video".
 func TrackKind(t js.Value) string { return prop(t, "kind").String() }
 
-// TransceiverByMid returns the transceiver with mid, or nil.
 // Receiving is pion's (see the native version): a browser keeps one track per transceiver's receiver for the
-// transceiver's life, so a track it reported stays the one the transceiver receives on.
-func (p *PeerConnection) Receiving(mid string, t RemoteTrack) (RemoteTrack, bool) { return t, true }
+// transceiver's life, so a track it reported stays the one the transceiver receives on. (No track: false; the
+// browser reports each track when the description that carries it is applied.)
+func (p *PeerConnection) Receiving(mid string, t RemoteTrack) (RemoteTrack, bool) {
+	return t, !t.IsUndefined()
+}
 
+// SameTrack reports whether a and b are one track.
+func SameTrack(a, b RemoteTrack) bool { return a.Equal(b) }
+
+// TransceiverByMid returns the transceiver with mid, or nil.
 func (p *PeerConnection) TransceiverByMid(mid string) *Transceiver {
 	v, err := jsx.Call(p.v, "getTransceivers")
 	if err != nil {

@@ -92,7 +92,8 @@ func (p *PeerConnection) TransceiverByMid(mid string) *Transceiver {
 // it (as a stream on a reused transceiver can): t then reads io.EOF, and OnTrack reports the new track only with
 // its first packet, which may be later than a caller waiting for the mid. Until that packet the new track has no
 // codec, and pion's SetReadDeadline on it panics (its stream is not open): wait for Codec first, as pkg/media
-// does. false: the transceiver receives nothing (yet).
+// does. t nil asks for a transceiver's first track, which pion makes when it starts receiving, from the SSRC the
+// description names, and reports only at its first packet. false: the transceiver receives nothing (yet).
 func (p *PeerConnection) Receiving(mid string, t RemoteTrack) (RemoteTrack, bool) {
 	p.mu.Lock()
 	last := p.receiving[mid]
@@ -113,6 +114,9 @@ func (p *PeerConnection) Receiving(mid string, t RemoteTrack) (RemoteTrack, bool
 	}
 	return nil, false
 }
+
+// SameTrack reports whether a and b are one track.
+func SameTrack(a, b RemoteTrack) bool { return a == b }
 
 // trackReceiver is a track and the receiver it came by.
 type trackReceiver struct {
