@@ -22,6 +22,20 @@ import (
 	"github.com/smokenet/smoke/pkg/rest"
 )
 
+// receive fetches url from client and takes the media response, failing the test if either fails.
+func receive(ctx context.Context, t *testing.T, client *node.Node, url string) *media.Stream {
+	t.Helper()
+	resp, err := rest.NewClient(client).Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := media.Receive(ctx, client, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // twoNodes makes a server and a client node on one page hub, and serves h on the server's port 80.
 func twoNodes(t *testing.T, h func(n *node.Node) http.Handler) (server, client *node.Node, serverAddr string) {
 	t.Helper()
@@ -98,14 +112,7 @@ func TestServeAndRecord(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := rest.NewClient(client).Get("rest://" + addr + "/video")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := media.Receive(ctx, client, resp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := receive(ctx, t, client, "rest://"+addr+"/video")
 	if k := s.Kinds(); len(k) != 1 || k[0] != "video" {
 		t.Fatalf("kinds %q", k)
 	}
@@ -168,14 +175,7 @@ func TestClientStops(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := rest.NewClient(client).Get("rest://" + addr + "/video")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := media.Receive(ctx, client, resp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := receive(ctx, t, client, "rest://"+addr+"/video")
 	s.Close()
 	select {
 	case err := <-served:

@@ -21,7 +21,6 @@ import (
 
 	"github.com/smokenet/smoke/pkg/media"
 	"github.com/smokenet/smoke/pkg/node"
-	"github.com/smokenet/smoke/pkg/rest"
 )
 
 // testVP8Keyframes is testIVF with each frame given a VP8 keyframe header (RFC 6386 §9.1: start code, 320×240),
@@ -180,14 +179,7 @@ func TestRecordWebM(t *testing.T) {
 	defer cancel()
 	record := func(path string, w io.Writer) int {
 		t.Helper()
-		resp, err := rest.NewClient(client).Get("rest://" + addr + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := media.Receive(ctx, client, resp)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := receive(ctx, t, client, "rest://"+addr+path)
 		defer s.Close()
 		if k := s.Kinds(); len(k) != 2 || k[0] != "video" || k[1] != "audio" {
 			t.Fatalf("%s: kinds %q", path, k)
@@ -220,14 +212,7 @@ func TestRecordWebM(t *testing.T) {
 	}
 
 	// A writer that fails (a full disk) fails the recording at once; it does not hang it.
-	resp, err := rest.NewClient(client).Get("rest://" + addr + "/live")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := media.Receive(ctx, client, resp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := receive(ctx, t, client, "rest://"+addr+"/live")
 	start := time.Now()
 	if _, err := s.RecordWebM(ctx, &failingWriter{left: 20_000}); !errors.Is(err, errDiskFull) {
 		t.Fatalf("recording into a failing writer: %v, want %v", err, errDiskFull)
@@ -287,14 +272,7 @@ func TestRecordWebMSilentTrack(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	resp, err := rest.NewClient(client).Get("rest://" + addr + "/live")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := media.Receive(ctx, client, resp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := receive(ctx, t, client, "rest://"+addr+"/live")
 	defer s.Close()
 	var recorded bytes.Buffer
 	rctx, rcancel := context.WithTimeout(ctx, 4*time.Second) // the silent track never ends the stream
