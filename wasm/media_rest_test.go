@@ -40,14 +40,11 @@ func videoPlays(t *testing.T, p browser.Tab) {
 		// Frames shown as testdata/harness.js's framesShown counts them (Firefox leaves getVideoPlaybackQuality
 		// at 0 for a MediaStream).
 		return tabEval[state](t, p, 10*time.Second, `(() => {
-  const v = document.getElementById('video-0')
-  if (!v.framesCounted) {
-    v.framesCounted = { n: 0 }
-    const tick = () => { v.framesCounted.n++; v.requestVideoFrameCallback(tick) }
-    v.requestVideoFrameCallback(tick)
+  if (!window.shownFrames) {
+    `+framesJS+`
   }
-  const frames = Math.max(v.getVideoPlaybackQuality().totalVideoFrames, v.framesCounted.n)
-  return { time: v.currentTime, frames, width: v.videoWidth }
+  const v = document.getElementById('video-0')
+  return { time: v.currentTime, frames: shownFrames(v), width: v.videoWidth }
 })()`)
 	}
 	deadline := time.Now().Add(60 * time.Second)

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/smokenet/smoke/pkg/node"
 	"github.com/smokenet/smoke/pkg/rest"
@@ -191,14 +192,32 @@ func (s *Stream) Close() error {
 	return nil
 }
 
-// Record writes track i to w (Record's formats) until the stream ends or ctx does.
+// Record writes track i to w (Record's formats) until the stream ends or ctx does, asking the server for a keyframe
+// a second on a video track.
 func (s *Stream) Record(ctx context.Context, i int, w io.Writer) (packets int, err error) {
 	if i < 0 || i >= len(s.recv.Tracks()) {
 		return 0, fmt.Errorf("media: no track %d (the stream has %d)", i, len(s.recv.Tracks()))
 	}
 	ctx, cancel := s.until(ctx)
 	defer cancel()
-	return Record(ctx, s.recv.Tracks()[i], w)
+	t := s.recv.Tracks()[i]
+	if s.Kinds()[i] == "video" {
+		// A keyframe a second, as RecordWebM asks for: a file served later is decodable from more than its first
+		// frame (a viewer that loses a packet of it otherwise sees nothing more).
+		go func() {
+			tick := time.NewTicker(keyFrameInterval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					_ = s.recv.RequestKeyframe(t)
+				}
+			}
+		}()
+	}
+	return Record(ctx, t, w)
 }
 
 // until returns a context that ends with ctx or with the stream, whichever comes first: a stream's tracks stop
@@ -216,7 +235,8 @@ func (s *Stream) until(ctx context.Context) (context.Context, context.CancelFunc
 }
 
 // RecordWebM writes all the stream's tracks to w as one WebM file (RecordWebM's formats) until the stream ends or
-// ctx does, asking the server for a keyframe to start at.
+// ctx does, asking the server for a keyframe to start at, and for one a second after, so that the file can be
+// played from more than its start.
 func (s *Stream) RecordWebM(ctx context.Context, w io.Writer) (frames int, err error) {
 	ctx, cancel := s.until(ctx)
 	defer cancel()

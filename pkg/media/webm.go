@@ -162,7 +162,7 @@ func RecordWebM(ctx context.Context, w io.Writer, tracks ...node.RemoteTrack) (f
 }
 
 // recordWebM is RecordWebM; askKeyframe, if not nil, asks the sender of a video track for a keyframe (at most
-// twice a second while the recording waits for one).
+// twice a second): while the recording waits for one to start at, and when keyFrameInterval has passed without one.
 func recordWebM(ctx context.Context, w io.Writer, askKeyframe func(node.RemoteTrack), tracks []node.RemoteTrack) (frames int, err error) {
 	if len(tracks) == 0 {
 		return 0, errors.New("media: RecordWebM: no tracks")
@@ -188,16 +188,17 @@ func recordWebM(ctx context.Context, w io.Writer, askKeyframe func(node.RemoteTr
 // webmTrack is one track being recorded: its entry in the file and the sample builder that makes frames of its
 // RTP packets.
 type webmTrack struct {
-	remote node.RemoteTrack
-	entry  webm.TrackEntry
-	video  bool
-	sb     *samplebuilder.SampleBuilder
-	clock  uint32
-	w      webm.BlockWriteCloser
-	first  time.Duration // where the track starts in the file
-	rtp0   uint32        // the RTP timestamp of its first frame
-	last   int64         // the last timestamp written, in ms: a track's timestamps must not go back
-	primed bool
+	remote       node.RemoteTrack
+	entry        webm.TrackEntry
+	video        bool
+	sb           *samplebuilder.SampleBuilder
+	clock        uint32
+	w            webm.BlockWriteCloser
+	first        time.Duration // where the track starts in the file
+	rtp0         uint32        // the RTP timestamp of its first frame
+	last         int64         // the last timestamp written, in ms: a track's timestamps must not go back
+	lastKeyframe time.Duration // when the last keyframe was written, from the file's start
+	primed       bool
 }
 
 func newWebMTrack(number uint64, codec webrtc.RTPCodecCapability) (*webmTrack, error) {
@@ -226,6 +227,9 @@ func newWebMTrack(number uint64, codec webrtc.RTPCodecCapability) (*webmTrack, e
 	t.sb = samplebuilder.New(128, depacketizer, codec.ClockRate)
 	return t, nil
 }
+
+// keyFrameInterval is how often a WebM recording asks a video track's sender for a keyframe (when it can ask).
+const keyFrameInterval = time.Second
 
 // lateTrackWait is how long a WebM recording waits, once one track has had its first packet, for the others' first
 // packets before it starts without them. A track may never send: a page's tone whose AudioContext is suspended
@@ -323,6 +327,15 @@ func (r *webmRecorder) write(t *webmTrack, frame []byte, ts uint32) error {
 			t.primed = false
 			r.askKeyframe(t)
 			return nil // a video track joins at a keyframe
+		}
+	}
+	// A keyframe at least every keyFrameInterval, as the package's record() in the browser makes them: a file
+	// served later is decodable from more than its first frame (a viewer that misses it, or a player seeking).
+	if t.video {
+		if keyframe {
+			t.lastKeyframe = now
+		} else if now-t.lastKeyframe >= keyFrameInterval {
+			r.askKeyframe(t)
 		}
 	}
 	at := (t.first + time.Duration(ts-t.rtp0)*time.Second/time.Duration(t.clock)).Milliseconds()
