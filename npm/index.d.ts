@@ -391,8 +391,9 @@ export interface FetchResponse extends RestBodyReaders {
    */
   query<T = unknown>(): Query<T>
   /**
-   * The MediaStream of a media response (res.mediastream on the server). Its tracks end when the server's do, and
-   * stopping all of them stops the server sending. Rejects with ERR_NOT_MEDIA for other kinds of body.
+   * The MediaStream of a media response (res.mediastream on the server). Its tracks end when the server's do (each
+   * fires ended; in Firefox only a track's onended hears it), and stopping all of them stops the server sending.
+   * Rejects with ERR_NOT_MEDIA for other kinds of body.
    */
   mediastream(): Promise<MediaStream>
 }

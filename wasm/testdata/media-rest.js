@@ -22,8 +22,8 @@ async function playing(v, what) {
   await until(() => decoded(v) > f + 5, `${what} to go on playing`)
 }
 
-// ended resolves when track fires ended: to a listener, or to onended (Firefox calls a MediaStreamTrack's on…
-// handlers but none of the listeners that addEventListener added).
+// ended resolves when track fires ended: to a listener, or to onended (in Firefox an event dispatched to a
+// MediaStreamTrack reaches its on… handler but no listener that addEventListener added).
 const ended = (track) => new Promise((resolve) => {
   if (track.readyState === 'ended') return resolve()
   track.addEventListener('ended', resolve, { once: true })
