@@ -232,8 +232,9 @@ func newWebMTrack(number uint64, codec webrtc.RTPCodecCapability) (*webmTrack, e
 const keyFrameInterval = time.Second
 
 // lateTrackWait is how long a WebM recording waits, once one track has had its first packet, for the others' first
-// packets before it starts without them. A track may never send: a page's tone whose AudioContext is suspended
-// (before any user gesture, or on a machine with no audio output) gives an audio track with no packets at all.
+// packets before it starts without them. A track may never send: a server's track whose source has no frame yet (a
+// Go Track over a reader that waits), or a sender that adds a track and sends nothing on it. (Browsers send silence
+// for a page's tone even while its AudioContext is suspended.)
 const lateTrackWait = time.Second
 
 // webmRecorder writes the tracks' frames into one file. The file's header names its tracks, so the writer starts

@@ -233,8 +233,8 @@ func TestRecordWebM(t *testing.T) {
 	inOrder(t, "audio served from the WebM", got2[1], got[1])
 }
 
-// silence is an Opus track that never has a frame, as a page's tone whose AudioContext never started: ReadFrame
-// waits until Close.
+// silence is an Opus track that never has a frame, as a live source that has not started: ReadFrame waits until
+// Close.
 type silence struct {
 	once   sync.Once
 	closed chan struct{}

@@ -454,8 +454,8 @@ func (m *peerMedia) described(sdp string, local bool, receiving func(mid string,
 		}
 	}
 	// A new m-line that flows to us is asked about too (with no track): pion reports a track only with its first
-	// packet, and a track that never sends one (a page's tone whose AudioContext never started) would keep its
-	// stream from ever being received; pion makes the track when it starts receiving, from the SSRC the
+	// packet, and a track that never sends one (a server's source with no frame yet) would keep its stream from
+	// ever being received; pion makes the track when it starts receiving, from the SSRC the
 	// description names. (In the browser, track fires for it when the description is applied.)
 	again := make(map[string]RemoteTrack)
 	for mid, l := range lines {
